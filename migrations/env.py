@@ -1,0 +1,36 @@
+"""Alembic environment: runs against the engine the CLI hands over, or the configured database URL."""
+
+from alembic import context
+
+from watchdog.db import make_engine
+from watchdog.models import Base, UTCDateTime
+
+config = context.config
+
+
+def render_item(kind, obj, _autogen_context):
+    """Write our column types as plain SQLAlchemy types, so a migration never imports live code."""
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations() -> None:
+    engine = config.attributes.get("engine") or make_engine()
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+            render_item=render_item,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run them against a database")
+run_migrations()

@@ -1,0 +1,149 @@
+"""The `watchdog` command."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+import click
+from sqlalchemy.exc import DBAPIError
+from tabulate import tabulate
+
+from watchdog import db
+from watchdog.readonly import StatementRefused, read_only_connection, run_select, table_or_view_query
+from watchdog.record import find_suppliers, record_lines
+
+CELL_WIDTH = 60
+
+
+@click.group()
+@click.option(
+    "--db",
+    "database",
+    envvar=db.DATABASE_URL_VARIABLE,
+    default=db.DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="Database URL, e.g. sqlite:///watchdog.db or postgresql://user@host/dbname "
+    f"(also read from ${db.DATABASE_URL_VARIABLE}).",
+)
+@click.pass_context
+def main(context: click.Context, database: str) -> None:
+    """contract-watchdog: what public bodies paid a supplier, and what went wrong when it delivered."""
+    context.obj = db.database_url(database)
+
+
+@main.group("db")
+def db_group() -> None:
+    """Create or update the database schema."""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(url: str) -> None:
+    """Bring the database to the newest schema (creating it if needed)."""
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    click.echo(f"database at revision {db.current_revision(engine)} (newest): {engine.url.render_as_string()}")
+
+
+@db_group.command("current")
+@click.pass_obj
+def db_current(url: str) -> None:
+    """Show the database's schema revision, and whether it is the newest."""
+    engine = db.make_engine(url)
+    current, head = db.current_revision(engine), db.head_revision(engine)
+    state = "up to date" if current == head else f"behind: run `watchdog db upgrade` to reach {head}"
+    click.echo(f"{current or 'empty (no schema)'}: {state}")
+
+
+def refused(error: Exception) -> click.ClickException:
+    if isinstance(error, DBAPIError):
+        return click.ClickException(f"the database refused the query: {str(error.orig).splitlines()[0]}")
+    return click.ClickException(str(error))
+
+
+def csv_value(value: object) -> object:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+@main.command("export")
+@click.argument("name", required=False)
+@click.option("--sql", help="Export the result of this SELECT instead of a table or view.")
+@click.option("-o", "--output", default="-", show_default=True, help="CSV file to write; - for standard output.")
+@click.option("--excel", is_flag=True, help="Start the file with a byte-order mark so Excel reads accents right.")
+@click.pass_obj
+def export(url: str, name: str | None, sql: str | None, output: str, excel: bool) -> None:
+    """Write a table or view (or a query's result) as CSV, row by row, with a header.
+
+    NAME is a table or view, e.g. supplier_record, supplier_events, contracts.
+    """
+    if bool(name) == bool(sql):
+        raise click.UsageError("give either a table or view NAME, or --sql, not both")
+    stream = sys.stdout if output == "-" else open(output, "w", newline="", encoding="utf-8")
+    try:
+        with read_only_connection(url) as connection:
+            result = run_select(connection, sql or table_or_view_query(connection, name))
+            if excel:
+                stream.write("\ufeff")
+            writer = csv.writer(stream)
+            writer.writerow(result.keys())
+            for row in result:
+                writer.writerow([csv_value(value) for value in row])
+    except (StatementRefused, DBAPIError) as error:
+        raise refused(error) from error
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+
+
+def cell(value: object) -> object:
+    if isinstance(value, str) and len(value) > CELL_WIDTH:
+        return value[: CELL_WIDTH - 1] + "…"
+    return "" if value is None else value
+
+
+@main.command("query")
+@click.argument("sql")
+@click.option("--limit", default=1000, show_default=True, help="Show at most this many rows.")
+@click.pass_obj
+def query(url: str, sql: str, limit: int) -> None:
+    """Run one read-only SELECT and print the rows as a table."""
+    try:
+        with read_only_connection(url) as connection:
+            result = run_select(connection, sql)
+            rows = result.fetchmany(limit + 1)
+            headers = list(result.keys())
+    except (StatementRefused, DBAPIError) as error:
+        raise refused(error) from error
+    click.echo(tabulate([[cell(v) for v in row] for row in rows[:limit]], headers=headers, disable_numparse=True))
+    more = " (more not shown; use --limit or export)" if len(rows) > limit else ""
+    click.echo(f"({min(len(rows), limit)} rows{more})")
+
+
+@main.command("supplier")
+@click.argument("wanted", nargs=-1, required=True)
+@click.pass_obj
+def supplier(url: str, wanted: Iterable[str]) -> None:
+    """Print a supplier's record and its group's timeline, with sources.
+
+    WANTED is a company number (242246 or 00242246) or a name (Serco, "Serco Ltd").
+    """
+    wanted = " ".join(wanted)
+    with read_only_connection(url) as connection:
+        matches = find_suppliers(connection, wanted)
+        if not matches:
+            raise click.ClickException(f"no supplier matches {wanted!r}")
+        if len(matches) > 1:
+            listing = "\n".join(f"  {m.company_number or '(no number)':>12}  {m.name}" for m in matches)
+            raise click.ClickException(
+                f"{len(matches)} suppliers match {wanted!r}; name one by company number or full name:\n{listing}"
+            )
+        for line in record_lines(connection, matches[0].supplier_id):
+            click.echo(line)

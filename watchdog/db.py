@@ -1,0 +1,84 @@
+"""Where the database is, how to open it, and how to bring it to the newest schema."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+
+DEFAULT_DATABASE_URL = "sqlite:///watchdog.db"
+DATABASE_URL_VARIABLE = "WATCHDOG_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL given on the command line, else $WATCHDOG_DATABASE_URL, else ./watchdog.db."""
+    url = explicit or os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship in the `postgres` extra.
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
+    # WAL lets a journalist's SQL client read while a crawl writes; the busy timeout makes
+    # two overlapping crawls wait for each other instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    """An engine for the configured database; SQLite gets foreign keys, WAL and a busy timeout."""
+    engine = create_engine(database_url(url), **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def migrations_directory() -> Path:
+    """The Alembic scripts: inside the package when installed from a wheel, ./migrations in a checkout."""
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir / "_migrations", package_dir.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise FileNotFoundError("cannot find the Alembic migrations directory")
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_directory()))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    command.downgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+@functools.cache
+def shared_engine(url: str | None = None) -> Engine:
+    """One engine per database URL for a whole process, shared by the pipeline and the extensions."""
+    return make_engine(url)

@@ -1,0 +1,162 @@
+"""Which supplier row a name in a source means.
+
+The order is: Companies House number, then another identifier (PPON, charity number...), then the
+exact normalised name. Two different company numbers are never merged: a name shared by several
+registered suppliers is ambiguous, so it gets a name-only entity of its own rather than a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, select, union, update
+
+from watchdog.items import SupplierRef
+from watchdog.models import Supplier, SupplierAlias, SupplierIdentifier
+from watchdog.normalise.names import company_number, name_key
+from watchdog.upsert import ids_by_key, upsert
+
+suppliers = Supplier.__table__
+aliases = SupplierAlias.__table__
+identifiers = SupplierIdentifier.__table__
+UNREGISTERED = suppliers.c.company_number.is_(None)
+
+
+def other_identifiers(ref: SupplierRef) -> list[tuple[str, str]]:
+    return [(scheme, value) for scheme, value in ref.identifiers.items() if scheme != "GB-COH" and value]
+
+
+class SupplierResolver:
+    """Resolves supplier references to row ids, batch by batch, remembering what it resolved."""
+
+    def __init__(self) -> None:
+        self.by_number: dict[str, int] = {}
+        self.by_identifier: dict[tuple[str, str], int] = {}
+        self.by_name: dict[str, int] = {}
+        self.aliases_written: set[tuple[int, str]] = set()
+
+    def forget(self) -> None:
+        """Drop everything remembered: the transaction it came from was rolled back."""
+        self.__init__()
+
+    def resolve(self, connection: Connection, refs: Sequence[SupplierRef], now: datetime) -> list[int]:
+        numbers = [company_number(ref.company_number or ref.identifiers.get("GB-COH")) for ref in refs]
+        keys = [name_key(ref.name) or ref.name.strip().lower() for ref in refs]
+        first_ref = {}
+        for ref, key in zip(refs, keys, strict=False):
+            first_ref.setdefault(key, ref)
+
+        self._resolve_numbers(connection, {n: keys[i] for i, n in enumerate(numbers) if n}, first_ref, now)
+        unnumbered = [i for i, n in enumerate(numbers) if not n]
+        self._resolve_identifiers(connection, [pair for i in unnumbered for pair in other_identifiers(refs[i])])
+        ids: list[int | None] = [self.by_number[n] if n else None for n in numbers]
+        for i in unnumbered:
+            ids[i] = next(
+                (self.by_identifier[pair] for pair in other_identifiers(refs[i]) if pair in self.by_identifier), None
+            )
+        self._resolve_names(connection, {keys[i] for i in unnumbered if ids[i] is None}, first_ref, now)
+        resolved = [found if found is not None else self.by_name[keys[i]] for i, found in enumerate(ids)]
+        self._record_names_and_identifiers(connection, refs, keys, resolved, now)
+        return resolved
+
+    def _resolve_numbers(
+        self, connection: Connection, key_by_number: dict[str, str], first_ref: dict[str, SupplierRef], now: datetime
+    ) -> None:
+        wanted = [n for n in key_by_number if n not in self.by_number]
+        if not wanted:
+            return
+        self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], wanted))
+        missing = [n for n in wanted if n not in self.by_number]
+        for number in missing:
+            # A name-only entity with exactly this name is taken to be the one the number identifies.
+            connection.execute(
+                update(suppliers)
+                .where(UNREGISTERED, suppliers.c.name_key == key_by_number[number])
+                .values(company_number=number, last_seen_at=now)
+            )
+        rows = [self._new_row(first_ref[key_by_number[n]], key_by_number[n], n, now) for n in missing]
+        upsert(connection, suppliers, rows, ["company_number"])
+        self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], missing))
+
+    def _resolve_identifiers(self, connection: Connection, pairs: list[tuple[str, str]]) -> None:
+        wanted = [pair for pair in pairs if pair not in self.by_identifier]
+        if wanted:
+            found = ids_by_key(connection, identifiers, ["scheme", "identifier"], wanted)
+            supplier_of = dict(
+                connection.execute(
+                    select(identifiers.c.id, identifiers.c.supplier_id).where(identifiers.c.id.in_(found.values()))
+                ).all()
+            )
+            self.by_identifier.update({pair: supplier_of[row_id] for pair, row_id in found.items()})
+
+    def _resolve_names(
+        self, connection: Connection, keys: set[str], first_ref: dict[str, SupplierRef], now: datetime
+    ) -> None:
+        wanted = [key for key in keys if key not in self.by_name]
+        if not wanted:
+            return
+        registered = union(
+            select(suppliers.c.name_key.label("name_key"), suppliers.c.id).where(
+                ~UNREGISTERED, suppliers.c.name_key.in_(wanted)
+            ),
+            select(aliases.c.name_key, suppliers.c.id)
+            .join(suppliers, suppliers.c.id == aliases.c.supplier_id)
+            .where(~UNREGISTERED, aliases.c.name_key.in_(wanted)),
+        )
+        candidates: dict[str, set[int]] = {}
+        for key, supplier_id in connection.execute(registered):
+            candidates.setdefault(key, set()).add(supplier_id)
+        for key, found in candidates.items():
+            if len(found) == 1:
+                self.by_name[key] = found.pop()
+        unmatched = [key for key in wanted if key not in self.by_name]
+        rows = [self._new_row(first_ref[key], key, None, now) for key in unmatched]
+        upsert(connection, suppliers, rows, ["name_key"], key_where=UNREGISTERED)
+        found_unregistered = connection.execute(
+            select(suppliers.c.name_key, suppliers.c.id).where(UNREGISTERED, suppliers.c.name_key.in_(unmatched))
+        )
+        self.by_name.update(dict(found_unregistered.all()))
+
+    def _record_names_and_identifiers(
+        self, connection: Connection, refs: Sequence[SupplierRef], keys: list[str], ids: list[int], now: datetime
+    ) -> None:
+        seen = {"first_seen_at": now, "last_seen_at": now}
+        new_aliases = {
+            (supplier_id, ref.name.strip()): key
+            for ref, key, supplier_id in zip(refs, keys, ids, strict=False)
+            if (supplier_id, ref.name.strip()) not in self.aliases_written
+        }
+        upsert(
+            connection,
+            aliases,
+            [{"supplier_id": s, "name": name, "name_key": key, **seen} for (s, name), key in new_aliases.items()],
+            ["supplier_id", "name"],
+        )
+        self.aliases_written.update(new_aliases)
+        new_identifiers = {
+            pair: supplier_id
+            for ref, supplier_id in zip(refs, ids, strict=False)
+            for pair in other_identifiers(ref)
+            if pair not in self.by_identifier
+        }
+        upsert(
+            connection,
+            identifiers,
+            [{"scheme": s, "identifier": i, "supplier_id": sid, **seen} for (s, i), sid in new_identifiers.items()],
+            ["scheme", "identifier"],
+        )
+        self._resolve_identifiers(connection, list(new_identifiers))
+        touched = sorted(set(ids))
+        connection.execute(update(suppliers).where(suppliers.c.id.in_(touched)).values(last_seen_at=now))
+
+    @staticmethod
+    def _new_row(ref: SupplierRef, key: str, number: str | None, now: datetime) -> dict:
+        return {
+            "name": ref.name.strip(),
+            "name_key": key,
+            "company_number": number,
+            "country": ref.country,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }

@@ -1,0 +1,69 @@
+"""Supplier and buyer names, and company numbers, in the form used to match them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Legal forms dropped from the end of a name before matching ("Serco Ltd" and "SERCO LIMITED" match).
+LEGAL_FORM_WORDS = frozenset(
+    {
+        "limited",
+        "ltd",
+        "plc",
+        "llp",
+        "lp",
+        "cic",
+        "inc",
+        "incorporated",
+        "corporation",
+        "corp",
+        "co",
+        "company",
+        "lda",
+        "gmbh",
+        "ag",
+        "sa",
+        "bv",
+        "nv",
+        "llc",
+        "uk",
+    }
+)
+# Legal forms that only make sense as a phrase.
+LEGAL_FORM_PHRASES = ("public limited company", "community interest company", "limited liability partnership")
+
+# Companies House prefixes: Scotland, Northern Ireland, LLPs, overseas companies, partnerships, societies...
+COMPANY_PREFIXES = frozenset(
+    ("SC", "NI", "OC", "SO", "NC", "FC", "SF", "NF", "NL", "GE", "GN", "GS", "IP", "SP", "IC", "SI", "NP", "NO")
+    + ("NA", "NV", "RC", "SR", "NR", "NZ", "SE", "ES", "LP", "SL", "PC", "SA", "SG", "SZ", "CE", "CS", "RS", "ZC")
+)
+
+
+def name_key(name: str) -> str:
+    """The matching form of a name: lower case, '&' as 'and', no punctuation, no trailing legal form."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = text.replace("&", " and ")
+    text = re.sub(r"(?<=\b\w)\.(?=\w\b)", "", text)  # C.I.C. -> CIC, U.K. -> UK
+    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    for phrase in LEGAL_FORM_PHRASES:
+        text = re.sub(rf"\b{phrase}$", "", text).strip()
+    words = text.split()
+    if words and words[0] == "the" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in LEGAL_FORM_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
+def company_number(raw: str | None) -> str | None:
+    """A Companies House number in its 8-character form ('242246' -> '00242246'), or None if it is not one."""
+    if not raw:
+        return None
+    value = re.sub(r"[\s-]", "", str(raw)).upper()
+    if value.isdigit() and len(value) <= 8 and int(value) > 0:
+        return value.zfill(8)
+    prefix, digits = value[:2], value[2:]
+    if prefix in COMPANY_PREFIXES and digits.isdigit() and len(digits) <= 6:
+        return prefix + digits.zfill(6)
+    return None

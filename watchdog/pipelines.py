@@ -1,0 +1,57 @@
+"""The storage pipeline: validate each item, then write them to the database in batches."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from watchdog.db import shared_engine
+from watchdog.items import FactItem, InvalidItem
+from watchdog.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class StoragePipeline:
+    """Stores every item a spider yields. An invalid item is dropped with its reason and counted;
+    it never takes the rest of its batch with it."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.batch_size = crawler.settings.getint("WATCHDOG_BATCH_SIZE")
+        self.buffer: list[FactItem] = []
+        self.store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.store = Store(shared_engine(self.crawler.settings.get("WATCHDOG_DATABASE_URL")))
+
+    def process_item(self, item: FactItem) -> FactItem:
+        try:
+            item.validate()
+        except (InvalidItem, AttributeError) as error:
+            self.stats.inc_value("watchdog/items_dropped")
+            raise DropItem(f"invalid {type(item).__name__}: {error}") from error
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        items, self.buffer = self.buffer, []
+        if not items:
+            return
+        rejected = self.store.write(items)
+        self.stats.inc_value("watchdog/items_stored", len(items) - len(rejected))
+        for refusal in rejected:
+            self.stats.inc_value("watchdog/items_dropped")
+            logger.error("could not store %s: %s", type(refusal.item).__name__, refusal.reason)
+
+    def close_spider(self) -> None:
+        self.flush()

@@ -1,0 +1,434 @@
+"""Writing facts to the database: batches of items upserted on their natural keys, with provenance."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, and_, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from watchdog.identity import SupplierResolver
+from watchdog.items import (
+    BuyerRef,
+    ContractItem,
+    EnforcementItem,
+    FactItem,
+    GroupMembershipItem,
+    IncidentItem,
+    SourceDocument,
+    SupplierRef,
+)
+from watchdog.models import (
+    Buyer,
+    Contract,
+    ContractRelease,
+    ContractSource,
+    ContractSupplier,
+    CrawlRun,
+    Document,
+    EnforcementAction,
+    EnforcementActionSource,
+    EnforcementAmount,
+    GroupMembership,
+    Incident,
+    IncidentFigure,
+    IncidentSource,
+)
+from watchdog.normalise.money import amount_in_gbp
+from watchdog.normalise.names import name_key
+from watchdog.upsert import ids_by_key, upsert
+
+logger = logging.getLogger(__name__)
+
+documents = Document.__table__
+buyers = Buyer.__table__
+contracts = Contract.__table__
+memberships = GroupMembership.__table__
+crawl_runs = CrawlRun.__table__
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def release_is_newer(table: Table, incoming: Any):
+    """A release replaces the stored contract row unless the stored one is from a later release."""
+    return or_(
+        incoming.latest_release_at.is_(None),
+        table.c.latest_release_at.is_(None),
+        incoming.latest_release_at >= table.c.latest_release_at,
+    )
+
+
+@dataclass
+class Batch:
+    """What the writers of one batch share: its time, and the ids of its documents and suppliers."""
+
+    now: datetime
+    document_ids: dict[str, int]
+    supplier_ids: dict[int, int]
+
+    @property
+    def seen(self) -> dict[str, datetime]:
+        return {"first_seen_at": self.now, "last_seen_at": self.now}
+
+    def source_row(self, fact_column: str, fact_id: int, item: Any) -> dict[str, Any]:
+        return {
+            fact_column: fact_id,
+            "document_id": self.document_ids[item.source.url],
+            "evidence": item.evidence,
+            **self.seen,
+        }
+
+
+def in_rounds(rows: list[dict[str, Any]], key: Sequence[str]) -> list[list[dict[str, Any]]]:
+    """Split rows so no key repeats within a round: one statement may not update a row twice."""
+    rounds: list[list[dict[str, Any]]] = []
+    occurrences: dict[tuple, int] = {}
+    for row in rows:
+        value = tuple(row[name] for name in key)
+        index = occurrences.get(value, 0)
+        occurrences[value] = index + 1
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(row)
+    return rounds
+
+
+@dataclass
+class Rejected:
+    item: FactItem
+    reason: str
+
+
+class Store:
+    """Writes items to one database. Keep one per crawl: it remembers the suppliers it resolved."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.resolver = SupplierResolver()
+
+    def write(self, items: Sequence[FactItem], now: datetime | None = None) -> list[Rejected]:
+        """Write items in one transaction; if the database refuses the batch, write them one by one,
+        so a bad item is rejected alone. Returns the rejected items with the database's reason."""
+        now = now or utcnow()
+        try:
+            with self.engine.begin() as connection:
+                self._write_batch(connection, items, now)
+            return []
+        except SQLAlchemyError as error:
+            self.resolver.forget()
+            if len(items) == 1:
+                return [Rejected(items[0], str(error.orig if hasattr(error, "orig") else error).splitlines()[0])]
+        logger.warning("a batch of %d items failed; writing them one at a time", len(items))
+        return [rejected for item in items for rejected in self.write([item], now)]
+
+    def _write_batch(self, connection: Connection, items: Sequence[FactItem], now: datetime) -> None:
+        document_ids = self._write_documents(
+            connection, [item.source for item in items if not isinstance(item, GroupMembershipItem)], now
+        )
+        refs: list[SupplierRef] = []
+        for item in items:
+            if isinstance(item, ContractItem):
+                refs.extend(item.suppliers)
+            elif isinstance(item, GroupMembershipItem):
+                refs.extend((item.member, item.group))
+            else:
+                refs.append(item.supplier)
+        resolved = iter(self.resolver.resolve(connection, refs, now) if refs else [])
+        batch = Batch(now, document_ids, {id(ref): next(resolved) for ref in refs})
+
+        self._write_contracts(connection, [i for i in items if isinstance(i, ContractItem)], batch)
+        self._write_enforcement(connection, [i for i in items if isinstance(i, EnforcementItem)], batch)
+        self._write_incidents(connection, [i for i in items if isinstance(i, IncidentItem)], batch)
+        for item in items:
+            if isinstance(item, GroupMembershipItem):
+                member_id, group_id = batch.supplier_ids[id(item.member)], batch.supplier_ids[id(item.group)]
+                self._write_membership(connection, item, member_id, group_id, now)
+
+    def _write_documents(self, connection: Connection, sources: list[SourceDocument], now: datetime) -> dict[str, int]:
+        rows = {
+            source.url: {
+                "url": source.url,
+                "kind": source.kind,
+                "publisher": source.publisher,
+                "title": source.title,
+                "published_at": source.published_at,
+                "fetched_at": source.fetched_at,
+                "content_sha256": source.content_sha256,
+                "content_type": source.content_type,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            for source in sources
+        }
+        updated = ["kind", "publisher", "title", "published_at", "fetched_at", "content_sha256", "content_type"]
+        upsert(connection, documents, list(rows.values()), ["url"], update=updated)
+        return ids_by_key(connection, documents, ["url"], rows)
+
+    def _write_buyers(self, connection: Connection, refs: list[BuyerRef], now: datetime) -> dict[str, int]:
+        rows = {
+            name_key(ref.name): {
+                "name": ref.name.strip(),
+                "name_key": name_key(ref.name),
+                "identifier": ref.identifier,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            for ref in refs
+        }
+        upsert(connection, buyers, list(rows.values()), ["name_key"], update=["name", "identifier"])
+        return ids_by_key(connection, buyers, ["name_key"], rows)
+
+    def _write_contracts(self, connection: Connection, items: list[ContractItem], batch: Batch) -> None:
+        if not items:
+            return
+        now = batch.now
+        buyer_ids = self._write_buyers(connection, [item.buyer for item in items if item.buyer], now)
+        rows = []
+        for item in items:
+            rows.append(
+                {
+                    "ocid": item.ocid,
+                    "award_id": item.award_id,
+                    "notice_id": item.notice_id,
+                    "title": item.title,
+                    "description": item.description,
+                    "buyer_id": buyer_ids[name_key(item.buyer.name)] if item.buyer else None,
+                    "status": item.status,
+                    "published_at": item.published_at,
+                    "awarded_on": item.awarded_on,
+                    "date_precision": item.date_precision,
+                    "start_on": item.start_on,
+                    "end_on": item.end_on,
+                    "initial_value": item.initial_value,
+                    "initial_value_gross": item.initial_value_gross,
+                    "maximum_value": item.maximum_value,
+                    "currency": item.currency,
+                    "initial_value_gbp": amount_in_gbp(item.initial_value, item.currency),
+                    "cpv_codes": ",".join(item.cpv_codes) or None,
+                    "notice_url": item.notice_url,
+                    "latest_release_at": item.release_at,
+                    "basis": item.basis,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                }
+            )
+        # Several releases of one contract in a batch are applied oldest first, one round each.
+        rows.sort(key=lambda row: row["latest_release_at"] or now)
+        kept_first = {"id", "ocid", "award_id", "first_seen_at", "last_seen_at"}
+        updated = [column.name for column in contracts.c if column.name not in kept_first]
+        for round_rows in in_rounds(rows, ["ocid", "award_id"]):
+            upsert(connection, contracts, round_rows, ["ocid", "award_id"], update=updated, is_newer=release_is_newer)
+        contract_ids = ids_by_key(connection, contracts, ["ocid", "award_id"], [(i.ocid, i.award_id) for i in items])
+
+        seen = batch.seen
+        links, releases, sources = {}, {}, {}
+        for item in items:
+            contract_id = contract_ids[(item.ocid, item.award_id)]
+            for ref in item.suppliers:
+                supplier_id = batch.supplier_ids[id(ref)]
+                links[(contract_id, supplier_id)] = {
+                    "contract_id": contract_id,
+                    "supplier_id": supplier_id,
+                    "name_as_published": ref.name,
+                    **seen,
+                }
+            if item.release_id:
+                releases[(contract_id, item.release_id)] = {
+                    "contract_id": contract_id,
+                    "release_id": item.release_id,
+                    "release_at": item.release_at,
+                    "tags": ",".join(item.release_tags) or None,
+                    "value": item.initial_value,
+                    "value_gross": item.initial_value_gross,
+                    "currency": item.currency,
+                    **seen,
+                }
+            sources[(contract_id, item.source.url)] = batch.source_row("contract_id", contract_id, item)
+        upsert(connection, ContractSupplier.__table__, list(links.values()), ["contract_id", "supplier_id"])
+        release_columns = ["release_at", "tags", "value", "value_gross", "currency"]
+        upsert(
+            connection,
+            ContractRelease.__table__,
+            list(releases.values()),
+            ["contract_id", "release_id"],
+            update=release_columns,
+        )
+        upsert(
+            connection,
+            ContractSource.__table__,
+            list(sources.values()),
+            ["contract_id", "document_id"],
+            update=["evidence"],
+        )
+
+    def _write_enforcement(self, connection: Connection, items: list[EnforcementItem], batch: Batch) -> None:
+        if not items:
+            return
+        seen = batch.seen
+        fields = [
+            "authority",
+            "kind",
+            "action_date",
+            "date_precision",
+            "date_text",
+            "case_reference",
+            "title",
+            "description",
+            "basis",
+        ]
+        rows = {
+            item.fact_key: {
+                "fact_key": item.fact_key,
+                "supplier_id": batch.supplier_ids[id(item.supplier)],
+                **{name: getattr(item, name) for name in fields},
+                **seen,
+            }
+            for item in items
+        }
+        table = EnforcementAction.__table__
+        upsert(connection, table, list(rows.values()), ["fact_key"], update=["supplier_id", *fields])
+        action_ids = ids_by_key(connection, table, ["fact_key"], rows)
+        amounts, sources = {}, {}
+        for item in items:
+            action_id = action_ids[item.fact_key]
+            for money in item.amounts:
+                amounts[(action_id, money.kind)] = {
+                    "enforcement_action_id": action_id,
+                    "kind": money.kind,
+                    "amount": money.amount,
+                    "currency": money.currency,
+                    "amount_gbp": amount_in_gbp(money.amount, money.currency),
+                    "qualifier": money.qualifier,
+                    "amount_text": money.text,
+                }
+            sources[(action_id, item.source.url)] = batch.source_row("enforcement_action_id", action_id, item)
+        upsert(
+            connection,
+            EnforcementAmount.__table__,
+            list(amounts.values()),
+            ["enforcement_action_id", "kind"],
+            update=["amount", "currency", "amount_gbp", "qualifier", "amount_text"],
+        )
+        upsert(
+            connection,
+            EnforcementActionSource.__table__,
+            list(sources.values()),
+            ["enforcement_action_id", "document_id"],
+            update=["evidence"],
+        )
+
+    def _write_incidents(self, connection: Connection, items: list[IncidentItem], batch: Batch) -> None:
+        if not items:
+            return
+        seen = batch.seen
+        fields = ["kind", "incident_date", "date_precision", "date_text", "title", "description", "basis"]
+        rows = {
+            item.fact_key: {
+                "fact_key": item.fact_key,
+                "supplier_id": batch.supplier_ids[id(item.supplier)],
+                **{name: getattr(item, name) for name in fields},
+                **seen,
+            }
+            for item in items
+        }
+        table = Incident.__table__
+        upsert(connection, table, list(rows.values()), ["fact_key"], update=["supplier_id", *fields])
+        incident_ids = ids_by_key(connection, table, ["fact_key"], rows)
+        figures, sources = {}, {}
+        for item in items:
+            incident_id = incident_ids[item.fact_key]
+            for figure in item.figures:
+                figures[(incident_id, figure.unit, figure.text)] = {
+                    "incident_id": incident_id,
+                    "value": figure.value,
+                    "unit": figure.unit,
+                    "qualifier": figure.qualifier,
+                    "figure_text": figure.text,
+                }
+            sources[(incident_id, item.source.url)] = batch.source_row("incident_id", incident_id, item)
+        upsert(
+            connection,
+            IncidentFigure.__table__,
+            list(figures.values()),
+            ["incident_id", "unit", "figure_text"],
+            update=["value", "qualifier"],
+        )
+        upsert(
+            connection,
+            IncidentSource.__table__,
+            list(sources.values()),
+            ["incident_id", "document_id"],
+            update=["evidence"],
+        )
+
+    def _write_membership(
+        self, connection: Connection, item: GroupMembershipItem, member_id: int, group_id: int, now: datetime
+    ) -> None:
+        """Put a member in a group. Groups are one level deep: the group is the top of its chain, and
+        the member's own members move with it."""
+        if item.ended_on is not None:
+            self._write_past_membership(connection, item, member_id, group_id, now)
+            return
+        current = memberships.c.ended_on.is_(None)
+        parent = connection.scalar(select(memberships.c.group_id).where(current, memberships.c.supplier_id == group_id))
+        group_id = parent or group_id
+        if group_id == member_id:
+            return
+        existing = connection.scalar(
+            select(memberships.c.group_id).where(current, memberships.c.supplier_id == member_id)
+        )
+        if existing == group_id:
+            return
+        if existing is not None:
+            connection.execute(
+                update(memberships)
+                .where(current, memberships.c.supplier_id == member_id)
+                .values(ended_on=item.started_on or now.date())
+            )
+        connection.execute(
+            insert(memberships).values(
+                supplier_id=member_id,
+                group_id=group_id,
+                started_on=item.started_on,
+                ended_on=item.ended_on,
+                note=item.note,
+                created_at=now,
+            )
+        )
+        connection.execute(
+            update(memberships).where(and_(current, memberships.c.group_id == member_id)).values(group_id=group_id)
+        )
+
+    @staticmethod
+    def _write_past_membership(
+        connection: Connection, item: GroupMembershipItem, member_id: int, group_id: int, now: datetime
+    ) -> None:
+        period = {
+            "supplier_id": member_id,
+            "group_id": group_id,
+            "started_on": item.started_on,
+            "ended_on": item.ended_on,
+        }
+        known = select(memberships.c.id).where(*(memberships.c[name] == value for name, value in period.items()))
+        if connection.scalar(known) is None:
+            connection.execute(insert(memberships).values(**period, note=item.note, created_at=now))
+
+    def start_run(self, spider: str, arguments: dict[str, Any] | None = None) -> int:
+        with self.engine.begin() as connection:
+            return connection.execute(
+                insert(crawl_runs)
+                .values(spider=spider, arguments=arguments or None, started_at=utcnow(), status="running")
+                .returning(crawl_runs.c.id)
+            ).scalar_one()
+
+    def finish_run(self, run_id: int, **counts: Any) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(crawl_runs).where(crawl_runs.c.id == run_id).values(finished_at=utcnow(), **counts)
+            )
