@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import logging
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import click
 from sqlalchemy.exc import DBAPIError
 from tabulate import tabulate
 
 from watchdog import db
+from watchdog.crawl import EXIT_ERRORS, EXIT_NOT_STARTED, CannotStart, project_settings, run_crawl
+from watchdog.ingest import Ingest
 from watchdog.readonly import StatementRefused, read_only_connection, run_select, table_or_view_query
 from watchdog.record import find_suppliers, record_lines
 
@@ -57,6 +61,61 @@ def db_current(url: str) -> None:
     current, head = db.current_revision(engine), db.head_revision(engine)
     state = "up to date" if current == head else f"behind: run `watchdog db upgrade` to reach {head}"
     click.echo(f"{current or 'empty (no schema)'}: {state}")
+
+
+def pairs(values: Iterable[str], option: str) -> dict[str, str]:
+    """NAME=VALUE options as a dict."""
+    found = {}
+    for value in values:
+        name, equals, setting = value.partition("=")
+        if not equals or not name:
+            raise click.UsageError(f"{option} takes NAME=VALUE, not {value!r}")
+        found[name] = setting
+    return found
+
+
+@main.command("crawl", context_settings={"show_default": True})
+@click.argument("spider")
+@click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="A spider argument (repeatable).")
+@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting (repeatable).")
+@click.pass_obj
+def crawl(url: str, spider: str, arguments: tuple[str, ...], settings: tuple[str, ...]) -> None:
+    """Run a spider into the database and print a summary.
+
+    \b
+    Spiders: contracts_finder, find_a_tender (see README for their arguments).
+    Exit status: 0 finished cleanly; 1 finished, but some pages failed (see crawl_runs);
+    2 could not start (unknown spider, bad argument, database to upgrade).
+    """
+    try:
+        summary = run_crawl(spider, pairs(arguments, "-a"), pairs(settings, "-s"), url)
+    except CannotStart as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_NOT_STARTED)
+    click.echo("\n".join(summary.lines()))
+    if summary.errors:
+        sys.exit(EXIT_ERRORS)
+
+
+@main.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--batch-size", default=1000, show_default=True, help="Releases written per transaction.")
+@click.pass_obj
+def ingest(url: str, files: tuple[Path, ...], batch_size: int) -> None:
+    """Load OCDS bulk files: release or record packages, JSON Lines, or .gz of any of these.
+
+    Exit status 1 if a file could not be read to its end (what came before is stored).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    engine = db.make_engine(url)
+    if db.current_revision(engine) != db.head_revision(engine):
+        click.echo("Error: the database is not at the newest schema: run `watchdog db upgrade` first", err=True)
+        sys.exit(EXIT_NOT_STARTED)
+    job = Ingest(url, project_settings(url, {}), batch_size=batch_size)
+    summary = job.run(list(files), progress=lambda s: click.echo(s.lines()[0], err=True))
+    click.echo("\n".join(summary.lines()))
+    if summary.errors:
+        sys.exit(EXIT_ERRORS)
 
 
 def refused(error: Exception) -> click.ClickException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -45,6 +46,8 @@ class CrawlRunRecorder:
         logging.getLogger().addHandler(self.errors)
         self.run_id = self.store.start_run(spider.name, getattr(spider, "arguments", None))
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
+        if hasattr(spider, "previous_watermark"):
+            spider.previous_watermark = self.store.last_watermark(spider.name)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         logging.getLogger().removeHandler(self.errors)
@@ -64,6 +67,12 @@ class CrawlRunRecorder:
             items_stored=stats.get_value("watchdog/items_stored", 0),
             items_dropped=stats.get_value("watchdog/items_dropped", 0),
             errors=errors,
+            warnings=stats.get_value("log_count/WARNING", 0),
+            retries=stats.get_value("retry/count", 0),
             error_summary="\n".join(self.errors.messages) or None,
-            watermark=getattr(spider, "watermark", None) if status == "finished" else None,
+            watermark=getattr(spider, "watermark", None),
+            stats={
+                key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in stats.get_stats().items()
+            },
         )

@@ -30,8 +30,12 @@ def check_currency(code: str | None, name: str = "currency") -> None:
     require(code is None or re.fullmatch(r"[A-Z]{3}", code), f"{name} is not an ISO 4217 code: {code!r}")
 
 
+ABSURD_AMOUNT = Decimal(10) ** 13  # ten trillion: more than any public contract or penalty
+
+
 def check_amount(amount: Decimal | None, name: str) -> None:
     require(amount is None or (amount.is_finite() and amount >= 0), f"{name} is not a non-negative sum: {amount!r}")
+    require(amount is None or amount < ABSURD_AMOUNT, f"{name} is absurdly large: {amount!r}")
 
 
 @dataclass

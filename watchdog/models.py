@@ -440,7 +440,16 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(
         Integer, server_default="0", comment="Failed requests, unreadable pages and other errors."
     )
+    warnings: Mapped[int] = mapped_column(
+        Integer, server_default="0", comment="Warnings: a page with nothing on it, a window that may be incomplete..."
+    )
+    retries: Mapped[int] = mapped_column(
+        Integer, server_default="0", comment="Requests tried again after a rate limit, a server error or a timeout."
+    )
     error_summary: Mapped[str | None] = mapped_column(Text, comment="The first errors, one per line.")
+    stats: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="Every counter the crawl kept (Scrapy's and ours), as JSON, for diagnosis."
+    )
     watermark: Mapped[datetime | None] = mapped_column(
         comment="The newest source date covered; the next incremental crawl starts from here (UTC)."
     )

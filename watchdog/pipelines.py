@@ -49,6 +49,8 @@ class StoragePipeline:
             return
         rejected = self.store.write(items)
         self.stats.inc_value("watchdog/items_stored", len(items) - len(rejected))
+        for name, count in self.store.counts.items():
+            self.stats.set_value(f"watchdog/{name}", count)
         for refusal in rejected:
             self.stats.inc_value("watchdog/items_dropped")
             logger.error("could not store %s: %s", type(refusal.item).__name__, refusal.reason)

@@ -18,3 +18,17 @@ EXTENSIONS = {"watchdog.extensions.CrawlRunRecorder": 500}
 
 WATCHDOG_DATABASE_URL = database_url()
 WATCHDOG_BATCH_SIZE = 500
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "watchdog.middlewares.PoliteRetryMiddleware": 550,
+}
+RETRY_TIMES = 3
+DOWNLOAD_TIMEOUT = 120
+WATCHDOG_BACKOFF = 10.0
+WATCHDOG_MAX_WAIT = 600.0
+WATCHDOG_MAX_RATE_LIMIT_WAITS = 10
+WATCHDOG_WAIT_SCALE = 1.0
+
+# Set a folder to keep every fetched body, gzipped under its SHA-256 (documents.content_sha256).
+WATCHDOG_ARCHIVE_DIR = None

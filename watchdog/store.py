@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,6 +72,7 @@ class Batch:
     now: datetime
     document_ids: dict[str, int]
     supplier_ids: dict[int, int]
+    counts: Counter[str]
 
     @property
     def seen(self) -> dict[str, datetime]:
@@ -111,14 +113,17 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.resolver = SupplierResolver()
+        self.counts: Counter[str] = Counter()
 
     def write(self, items: Sequence[FactItem], now: datetime | None = None) -> list[Rejected]:
         """Write items in one transaction; if the database refuses the batch, write them one by one,
         so a bad item is rejected alone. Returns the rejected items with the database's reason."""
         now = now or utcnow()
         try:
+            counts: Counter[str] = Counter()
             with self.engine.begin() as connection:
-                self._write_batch(connection, items, now)
+                self._write_batch(connection, items, now, counts)
+            self.counts.update(counts)
             return []
         except SQLAlchemyError as error:
             self.resolver.forget()
@@ -127,7 +132,9 @@ class Store:
         logger.warning("a batch of %d items failed; writing them one at a time", len(items))
         return [rejected for item in items for rejected in self.write([item], now)]
 
-    def _write_batch(self, connection: Connection, items: Sequence[FactItem], now: datetime) -> None:
+    def _write_batch(
+        self, connection: Connection, items: Sequence[FactItem], now: datetime, counts: Counter[str]
+    ) -> None:
         document_ids = self._write_documents(
             connection, [item.source for item in items if not isinstance(item, GroupMembershipItem)], now
         )
@@ -140,7 +147,7 @@ class Store:
             else:
                 refs.append(item.supplier)
         resolved = iter(self.resolver.resolve(connection, refs, now) if refs else [])
-        batch = Batch(now, document_ids, {id(ref): next(resolved) for ref in refs})
+        batch = Batch(now, document_ids, {id(ref): next(resolved) for ref in refs}, counts)
 
         self._write_contracts(connection, [i for i in items if isinstance(i, ContractItem)], batch)
         self._write_enforcement(connection, [i for i in items if isinstance(i, EnforcementItem)], batch)
@@ -220,10 +227,21 @@ class Store:
             )
         # Several releases of one contract in a batch are applied oldest first, one round each.
         rows.sort(key=lambda row: row["latest_release_at"] or now)
-        kept_first = {"id", "ocid", "award_id", "first_seen_at", "last_seen_at"}
+        keys = {(item.ocid, item.award_id) for item in items}
+        known = ids_by_key(connection, contracts, ["ocid", "award_id"], keys)
+        batch.counts.update(contracts_new=len(keys) - len(known), contracts_updated=len(known))
+        kept_first = {"id", "ocid", "award_id", "published_at", "first_seen_at", "last_seen_at"}
         updated = [column.name for column in contracts.c if column.name not in kept_first]
         for round_rows in in_rounds(rows, ["ocid", "award_id"]):
-            upsert(connection, contracts, round_rows, ["ocid", "award_id"], update=updated, is_newer=release_is_newer)
+            upsert(
+                connection,
+                contracts,
+                round_rows,
+                ["ocid", "award_id"],
+                update=updated,
+                keep=["published_at"],
+                is_newer=release_is_newer,
+            )
         contract_ids = ids_by_key(connection, contracts, ["ocid", "award_id"], [(i.ocid, i.award_id) for i in items])
 
         seen = batch.seen
@@ -426,6 +444,20 @@ class Store:
                 .values(spider=spider, arguments=arguments or None, started_at=utcnow(), status="running")
                 .returning(crawl_runs.c.id)
             ).scalar_one()
+
+    def last_watermark(self, spider: str) -> datetime | None:
+        """The watermark of the spider's most recently finished crawl that recorded one."""
+        with self.engine.connect() as connection:
+            return connection.scalar(
+                select(crawl_runs.c.watermark)
+                .where(
+                    crawl_runs.c.spider == spider,
+                    crawl_runs.c.finished_at.is_not(None),
+                    crawl_runs.c.watermark.is_not(None),
+                )
+                .order_by(crawl_runs.c.finished_at.desc())
+                .limit(1)
+            )
 
     def finish_run(self, run_id: int, **counts: Any) -> None:
         with self.engine.begin() as connection:

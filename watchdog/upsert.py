@@ -23,10 +23,12 @@ def upsert(
     key: Sequence[str],
     *,
     update: Iterable[str] = (),
+    keep: Iterable[str] = (),
     is_newer: Callable[[Table, Any], ColumnElement[bool]] | None = None,
     key_where: ColumnElement[bool] | None = None,
 ) -> None:
-    """Insert rows; where the natural key exists, refresh `update` columns and last_seen_at.
+    """Insert rows; where the natural key exists, refresh `update` columns and last_seen_at, and fill
+    the `keep` columns only where they are empty.
 
     A refreshed column takes the incoming value unless it is empty. With `is_newer`, an incoming row
     that is not newer than the stored one only fills the stored row's empty columns, so the latest
@@ -44,6 +46,8 @@ def upsert(
         else:
             keep_stored = func.coalesce(table.c[column], incoming[column])
             changes[column] = case((is_newer(table, incoming), take_incoming), else_=keep_stored)
+    for column in keep:
+        changes[column] = func.coalesce(table.c[column], incoming[column])
     if "last_seen_at" in table.c:
         changes["last_seen_at"] = incoming.last_seen_at
     if changes:

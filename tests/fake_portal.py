@@ -1,0 +1,110 @@
+"""A stand-in for a portal's search API on 127.0.0.1, answering from a script of recorded responses.
+
+Each (window start, cursor) has a queue of replies: faults first, then the page. Once a queue is down to
+its last reply, that reply is served again, so a second crawl of the window sees the same page.
+Anything not scripted gets an empty release package; paths other than the API's get a 404.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures"
+JSON = {"Content-Type": "application/json; charset=utf-8"}
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: dict(JSON))
+
+
+CF_RATE_LIMIT = Reply(
+    403,
+    b"<html><body><h1>403 Forbidden</h1><p>Your request rate limit may have been exceeded. "
+    b"Please make no further requests until after 5 minutes.</p></body></html>",
+    dict(HTML),
+)
+SERVER_ERROR = Reply(500, b"<html><body>Internal Server Error</body></html>", dict(HTML))
+HTML_WITH_200 = Reply(200, b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>", dict(HTML))
+
+
+def too_many_requests(retry_after: str | None = None) -> Reply:
+    headers = {"Content-Type": "text/plain"} | ({"Retry-After": retry_after} if retry_after else {})
+    return Reply(429, b"12 request limit in 2 minute exceeded", headers)
+
+
+class FakePortal:
+    def __init__(self, live_url: str, search_path: str, from_parameter: str, envelope: dict) -> None:
+        self.live_url, self.search_path, self.from_parameter = live_url, search_path, from_parameter
+        self.envelope = {k: v for k, v in envelope.items() if k not in ("releases", "links")}
+        self.script: dict[tuple[str, str | None], deque[Reply]] = {}
+        self.requests: list[dict[str, str]] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def page(self, releases: list[dict], window_from: str, cursor: str | None = None) -> Reply:
+        """A release package as the live API writes it, its next link pointing at the live site."""
+        package = copy.deepcopy(self.envelope) | {"releases": releases}
+        if cursor:
+            query = urlencode({self.from_parameter: window_from, "limit": 100, "cursor": cursor})
+            package["links"] = {"next": f"{self.live_url}{self.search_path}?{query}"}
+        return Reply(200, json.dumps(package).encode())
+
+    def add(self, window_from: str, cursor: str | None, *replies: Reply) -> None:
+        self.script[(window_from, cursor)] = deque(replies)
+
+    def reply_to(self, path: str, query: dict[str, str]) -> Reply:
+        if path != self.search_path:
+            return Reply(404, b"not found", {"Content-Type": "text/plain"})
+        queue = self.script.get((query.get(self.from_parameter), query.get("cursor")))
+        if not queue:
+            return self.page([], query.get(self.from_parameter, ""))
+        return queue.popleft() if len(queue) > 1 else queue[0]
+
+    def handler(self):
+        portal = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                if parts.path == portal.search_path:
+                    portal.requests.append(query)
+                reply = portal.reply_to(parts.path, query)
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    def __enter__(self) -> FakePortal:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,107 @@
+"""`watchdog ingest`: bulk OCDS files in every shape publishers offer, streamed through the same storage."""
+
+import gzip
+import json
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from fake_portal import FIXTURES, fixture
+from watchdog.db import make_engine
+
+CONTRACT_ROWS = (
+    "SELECT c.ocid, c.award_id, c.title, b.name, c.status, c.initial_value, c.initial_value_gross, c.maximum_value, "
+    "c.currency, c.awarded_on, c.start_on, c.end_on, c.cpv_codes, c.notice_url, c.latest_release_at "
+    "FROM contracts c LEFT JOIN buyers b ON b.id = c.buyer_id ORDER BY c.ocid, c.award_id"
+)
+
+
+def plain(value):
+    """A value as the same Python type whichever backend returned it."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return Decimal(str(value)).normalize()
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == " ":
+        return value[:19]
+    return value
+
+
+def comparable_rows(engine) -> dict[str, list[tuple]]:
+    """What a crawl and an ingest of the same data must agree on (row ids and seen-at times aside)."""
+    queries = {
+        "contracts": CONTRACT_ROWS,
+        "releases": "SELECT c.ocid, r.release_id, r.value, r.tags FROM contract_releases r "
+        "JOIN contracts c ON c.id = r.contract_id ORDER BY r.release_id",
+        "suppliers": "SELECT name, company_number FROM suppliers ORDER BY name, company_number",
+        "awards": "SELECT c.ocid, s.name FROM contract_suppliers cs JOIN contracts c ON c.id = cs.contract_id "
+        "JOIN suppliers s ON s.id = cs.supplier_id ORDER BY c.ocid, s.name",
+        "identifiers": "SELECT scheme, identifier FROM supplier_identifiers ORDER BY scheme, identifier",
+    }
+    with engine.connect() as connection:
+        return {
+            name: [tuple(plain(value) for value in row) for row in connection.execute(text(sql))]
+            for name, sql in queries.items()
+        }
+
+
+def ingest(database_url, *paths):
+    command = [sys.executable, "-m", "watchdog", "--db", database_url]
+    subprocess.run([*command, "db", "upgrade"], check=True, capture_output=True)
+    return subprocess.run([*command, "ingest", *map(str, paths)], capture_output=True, text=True, timeout=300)
+
+
+def ingest_files(database_url, names):
+    result = ingest(database_url, *(FIXTURES / name for name in names))
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def test_every_file_shape_gives_the_same_rows(tmp_path):
+    page = fixture("fts_release_package_2026-10-06_limit4.json")
+    shapes = {
+        "package.json": json.dumps(page),
+        "releases.jsonl": "\n".join(json.dumps(release) for release in page["releases"]) + "\n",
+        "records.json": json.dumps(
+            {"records": [{"ocid": r["ocid"], "releases": [r]} for r in page["releases"]]}
+        ),
+        "compiled.json": json.dumps(
+            {"records": [{"ocid": r["ocid"], "compiledRelease": r} for r in page["releases"]]}
+        ),
+    }
+    results = []
+    for name, content in shapes.items():
+        path = tmp_path / f"{name}.gz"
+        path.write_bytes(gzip.compress(content.encode()))
+        url = f"sqlite:///{tmp_path / (name + '.db')}"
+        outcome = ingest(url, path)
+        assert outcome.returncode == 0, outcome.stderr[-2000:]
+        assert "ingest: 4 releases from 1 files" in outcome.stdout
+        results.append(comparable_rows(make_engine(url)))
+    assert all(result == results[0] for result in results)
+    awards = dict(results[0]["awards"])
+    assert awards["ocds-h6vhtk-06d285"] == "SWITCH UP C.I.C."
+    switch_up = next(row for row in results[0]["contracts"] if row[0] == "ocds-h6vhtk-06d285")
+    assert switch_up[5:7] == (Decimal(211232), Decimal(253478))
+    assert switch_up[13] == "https://www.find-tender.service.gov.uk/Notice/094474-2026"
+    assert ("SWITCH UP C.I.C.", "08522643") in results[0]["suppliers"]
+    assert ("GB-PPON", "PNXT-9936-XCTQ") in results[0]["identifiers"]
+
+
+def test_a_broken_file_is_an_error_and_the_rest_is_stored(tmp_path):
+    broken = tmp_path / "broken.json"
+    text_of_page = (FIXTURES / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json").read_text()
+    broken.write_text(text_of_page[: len(text_of_page) // 2])
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    outcome = ingest(url, broken, FIXTURES / "fts_release_package_2026-10-06_limit4.json")
+    assert outcome.returncode == 1
+    assert "broken.json: cannot be read past release" in outcome.stderr
+    with make_engine(url).connect() as connection:
+        ocids = connection.scalars(text("SELECT DISTINCT ocid FROM contracts")).all()
+    assert sum(o.startswith("ocds-h6vhtk-") for o in ocids) == 4
+    assert sum(o.startswith("ocds-b5fd17-") for o in ocids) > 30  # the releases before the break

@@ -1,0 +1,5 @@
+"""python -m watchdog: the same as the `watchdog` command."""
+
+from watchdog.cli import main
+
+main()

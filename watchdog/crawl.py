@@ -1,0 +1,85 @@
+"""Running a spider from the `watchdog` command, and the summary printed at its end."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.project import get_project_settings
+
+from watchdog import db
+
+EXIT_OK, EXIT_ERRORS, EXIT_NOT_STARTED = 0, 1, 2
+
+
+class CannotStart(Exception):
+    """The crawl could not begin: an unknown spider, bad arguments, or a database to upgrade first."""
+
+
+@dataclass
+class CrawlSummary:
+    spider: str
+    stats: dict[str, Any]
+    seconds: float
+
+    def count(self, key: str) -> int:
+        return self.stats.get(key, 0)
+
+    @property
+    def errors(self) -> int:
+        return self.count("log_count/ERROR")
+
+    def lines(self) -> list[str]:
+        status = "finished with errors" if self.errors else "finished"
+        reason = self.stats.get("finish_reason", "unknown")
+        count = self.count
+        return [
+            f"{self.spider}: {status} ({reason}) in {self.seconds:.0f} s, "
+            f"crawl run {self.stats.get('watchdog/crawl_run_id')}",
+            f"  requests        {count('downloader/request_count')}",
+            f"  releases        {count('watchdog/releases')} on {count('watchdog/pages')} pages",
+            f"  contracts       {count('watchdog/contracts_new')} new, {count('watchdog/contracts_updated')} updated",
+            f"  items           {count('watchdog/items_stored')} stored, {count('watchdog/items_dropped')} dropped",
+            f"  waits, retries  {count('watchdog/rate_limited')} rate limits, {count('retry/count')} retries",
+            f"  errors          {self.errors}, warnings {count('log_count/WARNING')}"
+            + (" (see crawl_runs.error_summary)" if self.errors else ""),
+        ]
+
+
+def project_settings(database_url: str, overrides: dict[str, str]):
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "watchdog.settings")
+    settings = get_project_settings()
+    settings.set("WATCHDOG_DATABASE_URL", database_url, priority="cmdline")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(
+    spider_name: str, arguments: dict[str, str], overrides: dict[str, str], database_url: str
+) -> CrawlSummary:
+    """Run one spider to its end in this process; CannotStart if it cannot begin."""
+    engine = db.make_engine(database_url)
+    if db.current_revision(engine) != db.head_revision(engine):
+        raise CannotStart("the database is not at the newest schema: run `watchdog db upgrade` first")
+    engine.dispose()
+    settings = project_settings(database_url, overrides)
+    loader = SpiderLoader.from_settings(settings)
+    try:
+        spider_class = loader.load(spider_name)
+    except KeyError as error:
+        raise CannotStart(f"no spider called {spider_name!r}; there are: {', '.join(loader.list())}") from error
+    try:
+        spider_class.check_arguments(**arguments)
+    except ValueError as error:
+        raise CannotStart(str(error)) from error
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spider_class)
+    started = time.monotonic()
+    process.crawl(crawler, **arguments)
+    process.start()
+    return CrawlSummary(spider_name, crawler.stats.get_stats(), time.monotonic() - started)

@@ -1,0 +1,174 @@
+"""Reading OCDS releases into contract items.
+
+OCDS (the Open Contracting Data Standard) is what Contracts Finder and Find a Tender publish. A release is
+one published version of a procurement. Each of its awards becomes a contract item (one contract row per
+award); a release with no award yet (a tender) becomes one item for the procurement itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from watchdog.items import BuyerRef, ContractItem, SourceDocument, SupplierRef
+from watchdog.normalise.dates import parse_day, parse_timestamp
+
+# Portal-internal ids (a Contracts Finder account number) say nothing about who a supplier is.
+IGNORED_SCHEMES = {"GB-CFS"}
+SCHEME_PREFIX = re.compile(r"^([A-Z]{2}-[A-Z]+)-(.+)$")
+
+
+class Portal(Protocol):
+    """What differs between OCDS publishers; each spider of an OCDS source is one."""
+
+    publisher: str
+    ocid_prefix: str
+    base_url: str  # the live site; a crawl may be pointed at another
+
+    def release_url(self, base_url: str, release: dict) -> str: ...
+
+    def notice_url(self, release: dict) -> str | None: ...
+
+    def notice_id(self, release: dict) -> str | None: ...
+
+
+@dataclass
+class Fetch:
+    """How the page holding a release was fetched (nothing is known of a release read from a file)."""
+
+    fetched_at: datetime | None = None
+    content_sha256: str | None = None
+
+
+def amount(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def text(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def party_identifiers(party: dict, reference_id: str | None) -> dict[str, str]:
+    """Every (scheme, id) a party carries: its identifier, additional identifiers, and its own id's prefix."""
+    found: dict[str, str] = {}
+    for identifier in [party.get("identifier") or {}, *(party.get("additionalIdentifiers") or [])]:
+        scheme, value = text(identifier.get("scheme")), text(identifier.get("id"))
+        if scheme and value:
+            found.setdefault(scheme, value)
+    for candidate in (party.get("id"), reference_id):
+        match = SCHEME_PREFIX.match(str(candidate or ""))
+        if match:
+            found.setdefault(match.group(1), match.group(2))
+    return {scheme: value for scheme, value in found.items() if scheme not in IGNORED_SCHEMES}
+
+
+def supplier_ref(reference: dict, parties: dict[str, dict]) -> SupplierRef:
+    party = parties.get(reference.get("id"), {})
+    identifiers = party_identifiers(party, reference.get("id"))
+    return SupplierRef(
+        name=text(party.get("name")) or text(reference.get("name")) or "",
+        company_number=identifiers.get("GB-COH"),
+        identifiers=identifiers,
+        country=text((party.get("address") or {}).get("countryName")),
+    )
+
+
+def buyer_ref(release: dict, parties: dict[str, dict]) -> BuyerRef | None:
+    reference = release.get("buyer") or next((p for p in parties.values() if "buyer" in (p.get("roles") or [])), None)
+    if not reference:
+        return None
+    name = text(reference.get("name")) or text(parties.get(reference.get("id"), {}).get("name"))
+    return BuyerRef(name=name, identifier=text(reference.get("id"))) if name else None
+
+
+def notice_page(release: dict) -> str | None:
+    """The notice page a person reads: the first document of the release linking to a /Notice/ page."""
+    documents = list((release.get("tender") or {}).get("documents") or [])
+    for award in release.get("awards") or []:
+        documents += award.get("documents") or []
+    return next((d["url"] for d in documents if isinstance(d, dict) and "/Notice/" in str(d.get("url"))), None)
+
+
+def cpv_codes(tender: dict) -> list[str]:
+    classifications = [tender.get("classification") or {}, *(tender.get("additionalClassifications") or [])]
+    for item in tender.get("items") or []:
+        classifications += [item.get("classification") or {}, *(item.get("additionalClassifications") or [])]
+    codes = [text(c.get("id")) for c in classifications if str(c.get("scheme", "")).upper() == "CPV"]
+    return list(dict.fromkeys(code for code in codes if code))
+
+
+def contract_items(release: dict, portal: Portal, base_url: str, fetch: Fetch) -> Iterator[ContractItem]:
+    """The contract items of one release: one per award, or one for the procurement before award."""
+    parties = {party.get("id"): party for party in release.get("parties") or [] if isinstance(party, dict)}
+    tender = release.get("tender") or {}
+    tender_value = tender.get("value") or {}
+    release_at = parse_timestamp(release.get("date"))
+    title = text(tender.get("title"))
+    common = {
+        "ocid": text(release.get("ocid")) or "",
+        "release_id": text(release.get("id")),
+        "release_at": release_at,
+        "release_tags": [str(tag) for tag in release.get("tag") or []],
+        "notice_id": portal.notice_id(release),
+        "description": text(tender.get("description")),
+        "buyer": buyer_ref(release, parties),
+        "cpv_codes": cpv_codes(tender),
+        "notice_url": portal.notice_url(release),
+        "source": SourceDocument(
+            url=portal.release_url(base_url, release),
+            kind="procurement",
+            publisher=portal.publisher,
+            title=title,
+            published_at=release_at,
+            fetched_at=fetch.fetched_at,
+            content_sha256=fetch.content_sha256,
+            content_type="application/json",
+        ),
+    }
+    # A tender giving a range (minValue) states its most in `value`.
+    maximum = amount(tender_value.get("amount")) if tender.get("minValue") else None
+    contracts_by_award = {str(c.get("awardID")): c for c in release.get("contracts") or [] if c.get("awardID")}
+    awards = [award for award in release.get("awards") or [] if isinstance(award, dict)]
+    if not awards:
+        yield ContractItem(
+            **common,
+            title=title,
+            status=text(tender.get("status")),
+            published_at=parse_timestamp(tender.get("datePublished")) or release_at,
+            start_on=parse_day((tender.get("contractPeriod") or {}).get("startDate")),
+            end_on=parse_day((tender.get("contractPeriod") or {}).get("endDate")),
+            maximum_value=amount(tender_value.get("amount")),
+            currency=text(tender_value.get("currency")),
+        )
+        return
+    for award in awards:
+        value = award.get("value") or {}
+        contract = contracts_by_award.get(str(award.get("id")), {})
+        period = award.get("contractPeriod") or contract.get("period") or tender.get("contractPeriod") or {}
+        yield ContractItem(
+            **common,
+            award_id=text(award.get("id")) or "",
+            title=title or text(award.get("title")),
+            suppliers=[supplier_ref(s, parties) for s in award.get("suppliers") or [] if isinstance(s, dict)],
+            status=text(award.get("status")),
+            published_at=parse_timestamp(award.get("datePublished")) or release_at,
+            awarded_on=parse_day(award.get("date")),
+            start_on=parse_day(period.get("startDate")),
+            end_on=parse_day(period.get("endDate")),
+            initial_value=amount(value.get("amount")),
+            initial_value_gross=amount(value.get("amountGross")),
+            maximum_value=maximum,
+            currency=text(value.get("currency")) or text(tender_value.get("currency")),
+        )

@@ -1,0 +1,237 @@
+"""What every watchdog spider shares, and the base of the OCDS procurement spiders.
+
+An OCDS spider asks its source's search API for one date window at a time, follows `links.next` through the
+window's pages, and yields contract items. It knows which windows it finished, so the crawl's watermark
+(where the next incremental crawl resumes) never passes a window that failed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from watchdog.items import ContractItem
+from watchdog.normalise.dates import parse_timestamp
+from watchdog.ocds import Fetch, contract_items
+
+Window = tuple[datetime, datetime]
+
+
+def parse_argument_time(name: str, value: str) -> datetime:
+    moment = parse_timestamp(value)
+    if moment is None:
+        raise ValueError(f"{name} must be a date or time like 2025-01-20 or 2025-01-20T06:00:00Z, not {value!r}")
+    return moment.astimezone(UTC) if "T" in value else moment.replace(tzinfo=UTC)
+
+
+def body_text(response: Response) -> str:
+    """The body as text, in the charset the server declared (Contracts Finder's is ISO-8859-1)."""
+    if isinstance(response, TextResponse):
+        return response.text
+    try:
+        return response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return response.body.decode("latin-1")
+
+
+class WatchdogSpider(scrapy.Spider):
+    """Keeps the arguments a spider was given (for its crawl's record) and checks them before it starts."""
+
+    allowed_arguments: tuple[str, ...] = ("base_url",)
+    base_url: str
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.arguments = {k: v for k, v in kwargs.items() if k != "_job"}
+        self.check_arguments(**self.arguments)
+        super().__init__(**kwargs)
+        self.base_url = self.base_url.rstrip("/")
+
+    @classmethod
+    def check_arguments(cls, **kwargs: Any) -> None:
+        """Raise ValueError saying what is wrong with the arguments, before any request is made."""
+        unknown = sorted(set(kwargs) - set(cls.allowed_arguments))
+        if unknown:
+            raise ValueError(f"{cls.name} takes no argument {', '.join(unknown)}; it takes {cls.allowed_arguments}")
+        base_url = kwargs.get("base_url")
+        if base_url is not None and urlsplit(base_url).scheme not in ("http", "https"):
+            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
+
+    def archive(self, body: bytes) -> str:
+        """The body's SHA-256; the body itself is kept gzipped under that name if WATCHDOG_ARCHIVE_DIR is set."""
+        digest = hashlib.sha256(body).hexdigest()
+        folder = self.settings.get("WATCHDOG_ARCHIVE_DIR")
+        if folder:
+            path = Path(folder) / digest[:2] / f"{digest}.gz"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_suffix(".part")
+                temporary.write_bytes(gzip.compress(body))
+                temporary.replace(path)
+        return digest
+
+
+class OCDSSpider(WatchdogSpider):
+    """Crawls an OCDS release-package search API in date windows. A subclass names its endpoint and quirks,
+    and is the portal (watchdog.ocds.Portal) that says where a release's notice can be read."""
+
+    allowed_arguments = ("base_url", "from_date", "until_date", "backfill", "stages")
+    publisher: str
+    ocid_prefix: str
+    search_path: str
+    from_parameter: str
+    until_parameter: str
+    window: timedelta
+    resume_overlap: timedelta
+    first_crawl_days: int = 7
+    earliest_date: datetime
+    page_size: int = 100
+    query_timezone = UTC
+    rate_limit_waits: dict[int, float] = {}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.from_date = parse_argument_time("from_date", kwargs["from_date"]) if kwargs.get("from_date") else None
+        self.until_date = parse_argument_time("until_date", kwargs["until_date"]) if kwargs.get("until_date") else None
+        if kwargs.get("backfill"):
+            self.from_date = self.earliest_date
+        self.previous_watermark: datetime | None = None
+        self.windows: list[Window] = []
+        self.finished_windows: set[Window] = set()
+
+    @classmethod
+    def check_arguments(cls, **kwargs: Any) -> None:
+        super().check_arguments(**kwargs)
+        times = {
+            name: parse_argument_time(name, kwargs[name]) for name in ("from_date", "until_date") if kwargs.get(name)
+        }
+        if kwargs.get("backfill") and "from_date" in times:
+            raise ValueError("give from_date or backfill, not both")
+        if len(times) == 2 and times["from_date"] >= times["until_date"]:
+            raise ValueError("from_date must be before until_date")
+        if kwargs.get("backfill") not in (None, "", "yes", "true", "1"):
+            raise ValueError("backfill takes yes (crawl everything from the source's first day)")
+
+    def crawl_start(self, now: datetime) -> datetime:
+        """from_date if given; else the last crawl's watermark less the overlap; else first_crawl_days ago."""
+        if self.from_date:
+            return self.from_date
+        if self.previous_watermark:
+            return self.previous_watermark - self.resume_overlap
+        return now - timedelta(days=self.first_crawl_days)
+
+    def plan_windows(self, now: datetime) -> list[Window]:
+        start, end = self.crawl_start(now), self.until_date or now
+        windows = []
+        while start < end:
+            windows.append((start, min(start + self.window, end)))
+            start += self.window
+        return windows
+
+    @property
+    def watermark(self) -> datetime | None:
+        """Where the next crawl may resume: the start of the first window not finished, or the end of the last."""
+        if not self.windows:
+            return None
+        unfinished = [window for window in self.windows if window not in self.finished_windows]
+        return unfinished[0][0] if unfinished else self.windows[-1][1]
+
+    def query_time(self, moment: datetime) -> str:
+        return moment.astimezone(self.query_timezone).strftime("%Y-%m-%dT%H:%M:%S")
+
+    def window_url(self, window: Window) -> str:
+        query = {
+            self.from_parameter: self.query_time(window[0]),
+            self.until_parameter: self.query_time(window[1]),
+            "limit": self.page_size,
+        }
+        if self.arguments.get("stages"):
+            query["stages"] = self.arguments["stages"]
+        return f"{self.base_url}{self.search_path}?{urlencode(query)}"
+
+    def page_request(self, url: str, window: Window, page: int = 1) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.page_failed, meta={"window": window, "page": page}
+        )
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.windows = self.plan_windows(datetime.now(UTC))
+        self.logger.info(
+            "crawling %d windows from %s to %s",
+            len(self.windows),
+            self.windows[0][0] if self.windows else "-",
+            self.windows[-1][1] if self.windows else "-",
+        )
+        for window in self.windows:
+            yield self.page_request(self.window_url(window), window)
+
+    def on_this_site(self, link: str) -> str:
+        """A link the API gave (links.next) pointed at base_url, so a mirror or test server serves it too."""
+        parts = urlsplit(link)
+        path = parts.path[parts.path.index(self.search_path) :] if self.search_path in parts.path else parts.path
+        return f"{self.base_url}{path}?{parts.query}" if parts.query else f"{self.base_url}{path}"
+
+    def parse_page(self, response: Response) -> Iterator[ContractItem | scrapy.Request]:
+        window, page = response.meta["window"], response.meta["page"]
+        where = f"window {self.query_time(window[0])}..{self.query_time(window[1])} page {page}"
+        try:
+            package = json.loads(body_text(response), parse_float=Decimal)
+        except ValueError as error:
+            self.logger.error(
+                "%s (%s): not valid JSON (%s); the rest of this window is skipped", where, response.url, error
+            )
+            return
+        if not isinstance(package, dict) or not isinstance(package.get("releases", []), list):
+            self.logger.error(
+                "%s (%s): not an OCDS release package; the rest of this window is skipped", where, response.url
+            )
+            return
+        releases = [release for release in package.get("releases") or [] if isinstance(release, dict)]
+        self.crawler.stats.inc_value("watchdog/pages")
+        self.crawler.stats.inc_value("watchdog/releases", len(releases))
+        fetch = Fetch(fetched_at=datetime.now(UTC), content_sha256=self.archive(response.body))
+        for release in releases:
+            yield from contract_items(release, self, self.base_url, fetch)
+
+        next_link = (package.get("links") or {}).get("next")
+        if next_link:
+            yield self.page_request(self.on_this_site(next_link), window, page + 1)
+        elif len(releases) >= self.page_size:
+            yield from self.resume_after_missing_next(window, releases, where)
+        else:
+            self.finished_windows.add(window)
+
+    def resume_after_missing_next(self, window: Window, releases: list[dict], where: str) -> Iterator[scrapy.Request]:
+        """A full page with no next link: the API lost its cursor. Ask again from the newest release seen."""
+        self.crawler.stats.inc_value("watchdog/missing_next_link")
+        latest = max((parse_timestamp(r.get("date")) for r in releases if parse_timestamp(r.get("date"))), default=None)
+        if latest is None or latest <= window[0]:
+            self.logger.warning("%s: a full page with no next link; this window may be incomplete", where)
+            return
+        rest = (latest, window[1])
+        self.logger.warning("%s: a full page with no next link; asking again from %s", where, latest.isoformat())
+        self.windows[self.windows.index(window)] = rest
+        yield self.page_request(self.window_url(rest), rest)
+
+    def page_failed(self, failure: Failure) -> None:
+        request = failure.request
+        window = request.meta["window"]
+        reason = failure.getErrorMessage() or failure.type.__name__
+        self.logger.error(
+            "window %s..%s page %d failed (%s): %s; the rest of this window is skipped",
+            self.query_time(window[0]),
+            self.query_time(window[1]),
+            request.meta["page"],
+            request.url,
+            reason,
+        )
