@@ -18,6 +18,10 @@ def render_item(kind, obj, _autogen_context):
 def run_migrations() -> None:
     engine = config.attributes.get("engine") or make_engine()
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table and renames the copy into place; SQLite would refuse that rename
+            # while the public views name the table, unless told to rename the legacy way.
+            connection.exec_driver_sql("PRAGMA legacy_alter_table = ON")
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,

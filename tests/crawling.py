@@ -14,10 +14,14 @@ from watchdog.models import Base, CrawlRun
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "WATCHDOG_WAIT_SCALE=0.001", "-s", "WATCHDOG_BACKOFF=1"]
 
 
-def crawl(database_url: str, spider: str, *arguments: str) -> subprocess.CompletedProcess:
+def crawl(
+    database_url: str, spider: str, *arguments: str, settings: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "watchdog", "--db", database_url, "crawl", spider, *FAST]
     for argument in arguments:
         command += ["-a", argument]
+    for setting in settings:
+        command += ["-s", setting]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 

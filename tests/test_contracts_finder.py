@@ -1,14 +1,15 @@
 """The contracts_finder spider, end to end against a fake Contracts Finder serving the real responses."""
 
+import gzip
+import hashlib
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
-
 from crawling import crawl, last_run, table_counts
 from fake_portal import CF_RATE_LIMIT, HTML_WITH_200, SERVER_ERROR, FakePortal, fixture
+from sqlalchemy import text
 
 SEARCH = "/Published/Notices/OCDS/Search"
 PAGE = fixture("cf_search_page_2025-01-20_to_2025-01-23_100releases.json")
@@ -73,7 +74,9 @@ def test_a_crawl_with_faults_stores_every_good_release(portal, engine, database_
     assert (merton.supplier, merton.company_number) == ("Marstons holdings plc", None)
     assert (Decimal(merton.initial_value), Decimal(merton.maximum_value), merton.currency) == (93007, 372032, "GBP")
     assert [str(d) for d in (merton.awarded_on, merton.start_on, merton.end_on)] == [
-        "2024-12-22", "2025-01-23", "2025-04-23"
+        "2024-12-22",
+        "2025-01-23",
+        "2025-04-23",
     ]
     assert (merton.cpv_codes, merton.title) == ("63712400", "Parking Pilot - CEO")
     assert merton.notice_url == "https://www.contractsfinder.service.gov.uk/Notice/2a1e3359-87a0-4fdd-ac61-20d5e6520a13"
@@ -110,8 +113,9 @@ def test_crawling_the_same_window_twice_changes_no_count(portal, engine, databas
 
 
 def test_an_incremental_crawl_resumes_from_the_watermark_less_the_overlap(portal, engine, database_url):
-    first = crawl(database_url, "contracts_finder", f"base_url={portal.url}", "from_date=2025-01-22",
-                  "until_date=2025-01-23")
+    first = crawl(
+        database_url, "contracts_finder", f"base_url={portal.url}", "from_date=2025-01-22", "until_date=2025-01-23"
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     assert last_run(engine).watermark == datetime(2025, 1, 23, tzinfo=UTC)
     portal.requests.clear()
@@ -124,8 +128,12 @@ def test_an_incremental_crawl_resumes_from_the_watermark_less_the_overlap(portal
 
 
 def test_bad_arguments_fail_before_any_request(portal, engine, database_url):
-    for arguments in (["from_date=last tuesday"], ["from_date=2025-02-01", "until_date=2025-01-01"],
-                      ["base_url=ftp://mirror"], ["colour=blue"]):
+    for arguments in (
+        ["from_date=last tuesday"],
+        ["from_date=2025-02-01", "until_date=2025-01-01"],
+        ["base_url=ftp://mirror"],
+        ["colour=blue"],
+    ):
         result = crawl(database_url, "contracts_finder", f"base_url={portal.url}", *arguments)
         assert result.returncode == 2
         assert result.stderr.startswith("Error: ")
@@ -138,9 +146,31 @@ def test_ingesting_the_same_real_data_gives_the_same_rows(portal, engine, databa
     crawl(database_url, "contracts_finder", f"base_url={portal.url}", *WINDOW)
     crawled = comparable_rows(engine)
     other_url = f"sqlite:///{tmp_path / 'ingested.db'}"
-    ingest_files(other_url, ["cf_search_page_2025-01-20_to_2025-01-23_100releases.json",
-                             "cf_release_southampton_pwc_awardUpdate_10932000.json",
-                             "cf_release_southampton_pwc_awardUpdate_109320.json"])
+    ingest_files(
+        other_url,
+        [
+            "cf_search_page_2025-01-20_to_2025-01-23_100releases.json",
+            "cf_release_southampton_pwc_awardUpdate_10932000.json",
+            "cf_release_southampton_pwc_awardUpdate_109320.json",
+        ],
+    )
     from watchdog.db import make_engine
 
     assert comparable_rows(make_engine(other_url)) == crawled
+
+
+def test_the_raw_archive_keeps_each_body_under_its_sha256(portal, engine, database_url, tmp_path):
+    archive = tmp_path / "archive"
+    crawl(
+        database_url,
+        "contracts_finder",
+        f"base_url={portal.url}",
+        "from_date=2025-01-22",
+        "until_date=2025-01-23",
+        settings=(f"WATCHDOG_ARCHIVE_DIR={archive}",),
+    )
+    document = one(engine, "SELECT url, content_sha256 FROM documents WHERE url LIKE '%832942'")
+    body = gzip.decompress((archive / document.content_sha256[:2] / f"{document.content_sha256}.gz").read_bytes())
+    assert hashlib.sha256(body).hexdigest() == document.content_sha256
+    assert b"02d6ce8b-83f0-4993-869c-c177d2efbd52-832942" in body
+    assert document.url == f"{portal.url}/Published/OCDS/Release/02d6ce8b-83f0-4993-869c-c177d2efbd52-832942"

@@ -7,9 +7,9 @@ import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from fake_portal import FIXTURES, fixture
 from sqlalchemy import text
 
-from fake_portal import FIXTURES, fixture
 from watchdog.db import make_engine
 
 CONTRACT_ROWS = (
@@ -67,12 +67,8 @@ def test_every_file_shape_gives_the_same_rows(tmp_path):
     shapes = {
         "package.json": json.dumps(page),
         "releases.jsonl": "\n".join(json.dumps(release) for release in page["releases"]) + "\n",
-        "records.json": json.dumps(
-            {"records": [{"ocid": r["ocid"], "releases": [r]} for r in page["releases"]]}
-        ),
-        "compiled.json": json.dumps(
-            {"records": [{"ocid": r["ocid"], "compiledRelease": r} for r in page["releases"]]}
-        ),
+        "records.json": json.dumps({"records": [{"ocid": r["ocid"], "releases": [r]} for r in page["releases"]]}),
+        "compiled.json": json.dumps({"records": [{"ocid": r["ocid"], "compiledRelease": r} for r in page["releases"]]}),
     }
     results = []
     for name, content in shapes.items():

@@ -42,7 +42,8 @@ class CrawlSummary:
             f"crawl run {self.stats.get('watchdog/crawl_run_id')}",
             f"  requests        {count('downloader/request_count')}",
             f"  releases        {count('watchdog/releases')} on {count('watchdog/pages')} pages",
-            f"  contracts       {count('watchdog/contracts_new')} new, {count('watchdog/contracts_updated')} updated",
+            f"  contracts       {count('watchdog/contracts_new')} new, {count('watchdog/contracts_updated')} updated, "
+            f"{count('watchdog/releases_unchanged')} releases seen before",
             f"  items           {count('watchdog/items_stored')} stored, {count('watchdog/items_dropped')} dropped",
             f"  waits, retries  {count('watchdog/rate_limited')} rate limits, {count('retry/count')} retries",
             f"  errors          {self.errors}, warnings {count('log_count/WARNING')}"

@@ -14,15 +14,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 import ijson
+import orjson
 from scrapy.spiderloader import SpiderLoader
 
 from watchdog.db import make_engine
 from watchdog.items import ContractItem, InvalidItem
-from watchdog.ocds import Fetch, Portal, contract_items
+from watchdog.ocds import Fetch, Portal, contract_items, fingerprint, release_fingerprint
 from watchdog.spiders.base import OCDSSpider
 from watchdog.store import Store
 
@@ -84,24 +86,42 @@ def streamed_documents(stream: IO[bytes]) -> Iterator[dict]:
             builder = None
 
 
-def releases_in(path: Path) -> Iterator[dict]:
+@dataclass
+class Piece:
+    """A piece of a file holding releases: a line of JSON Lines, or one release of a package.
+
+    Its fingerprint is known before it is parsed, so a piece stored before is never parsed again."""
+
+    fingerprint: str
+    where: str
+    load: Callable[[], list[dict]]
+
+
+def pieces_in(path: Path) -> Iterator[Piece]:
     if is_json_lines(path):
         with open_stream(path) as stream:
             for number, line in enumerate(stream, 1):
                 if line.strip():
-                    try:
-                        yield from releases_of(json.loads(line, parse_float=Decimal))
-                    except ValueError as error:
-                        raise ValueError(f"line {number}: {error}") from error
+                    yield Piece(fingerprint(line.strip()), f"{path} line {number}", partial(parse_line, line))
         return
     found = False
     with open_stream(path) as stream:
         for document in streamed_documents(stream):
             found = True
-            yield from releases_of(document)
+            yield from package_pieces(path, document)
     if not found:
         with open_stream(path) as stream:
-            yield from releases_of(json.load(stream, parse_float=Decimal))
+            yield from package_pieces(path, json.load(stream, parse_float=Decimal))
+
+
+def parse_line(line: bytes) -> list[dict]:
+    document = orjson.loads(line)
+    return list(releases_of(document)) if isinstance(document, dict) else []
+
+
+def package_pieces(path: Path, document: dict) -> Iterator[Piece]:
+    for release in releases_of(document):
+        yield Piece(release_fingerprint(release), f"{path} release {release.get('id')}", partial(list, [release]))
 
 
 @dataclass
@@ -110,6 +130,7 @@ class IngestSummary:
     files: int = 0
     releases: int = 0
     stored: int = 0
+    unchanged: int = 0
     dropped: int = 0
     errors: int = 0
     seconds: float = 0.0
@@ -117,12 +138,12 @@ class IngestSummary:
 
     def lines(self) -> list[str]:
         rate = self.releases / self.seconds if self.seconds else 0
+        count = lambda name: self.counts.get(name, 0)  # noqa: E731
         return [
             f"ingest: {self.releases} releases from {self.files} files in {self.seconds:.1f} s ({rate:.0f}/s), "
             f"crawl run {self.run_id}",
-            f"  contracts  {self.counts.get('contracts_new', 0)} new, "
-            f"{self.counts.get('contracts_updated', 0)} updated",
-            f"  items      {self.stored} stored, {self.dropped} dropped",
+            f"  contracts  {count('contracts_new')} new, {count('contracts_updated')} updated",
+            f"  items      {self.stored} stored, {self.unchanged} releases seen before, {self.dropped} dropped",
             f"  errors     {self.errors}",
         ]
 
@@ -134,7 +155,7 @@ class Ingest:
         self.store = Store(make_engine(database_url))
         self.portals = portals(settings)
         self.batch_size = batch_size
-        self.buffer: list[ContractItem] = []
+        self.pending: list[Piece] = []
 
     def run(self, paths: list[Path], progress: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
         summary = IngestSummary(self.store.start_run("ingest", {"files": [str(p) for p in paths]}))
@@ -142,9 +163,9 @@ class Ingest:
         for path in paths:
             summary.files += 1
             try:
-                for release in releases_in(path):
+                for piece in pieces_in(path):
                     summary.releases += 1
-                    self.add(release, summary)
+                    self.add(piece, summary)
                     if progress and summary.releases % 10_000 == 0:
                         summary.seconds = time.monotonic() - started
                         progress(summary)
@@ -161,11 +182,45 @@ class Ingest:
             items_stored=summary.stored,
             items_dropped=summary.dropped,
             errors=summary.errors,
-            stats={"releases": summary.releases, "files": summary.files, **summary.counts},
+            stats={
+                "releases": summary.releases,
+                "unchanged": summary.unchanged,
+                "files": summary.files,
+                **summary.counts,
+            },
         )
         return summary
 
-    def add(self, release: dict[str, Any], summary: IngestSummary) -> None:
+    def add(self, piece: Piece, summary: IngestSummary) -> None:
+        self.pending.append(piece)
+        if len(self.pending) >= self.batch_size:
+            self.flush(summary)
+
+    def flush(self, summary: IngestSummary) -> None:
+        """Write the pending pieces: those stored before are only marked as seen again, not even parsed."""
+        pieces, self.pending = self.pending, []
+        seen = self.store.seen_before(piece.fingerprint for piece in pieces)
+        self.store.touch_releases(seen)
+        summary.unchanged += sum(piece.fingerprint in seen for piece in pieces)
+        items = []
+        for piece in pieces:
+            if piece.fingerprint in seen:
+                continue
+            try:
+                releases = piece.load()
+            except ValueError as error:
+                summary.errors += 1
+                logger.error("%s: not JSON: %s", piece.where, error)
+                continue
+            for release in releases:
+                items += self.valid_items(release, piece.fingerprint, summary)
+        rejected = self.store.write(items) if items else []
+        summary.stored += len(items) - len(rejected)
+        summary.dropped += len(rejected)
+        for refusal in rejected:
+            logger.error("could not store %s: %s", refusal.item.ocid, refusal.reason)
+
+    def valid_items(self, release: dict[str, Any], fingerprint: str, summary: IngestSummary) -> list[ContractItem]:
         portal = next(
             (p for prefix, p in self.portals.items() if str(release.get("ocid", "")).startswith(prefix)), None
         )
@@ -174,22 +229,14 @@ class Ingest:
             logger.warning(
                 "release %s: no spider knows the publisher of ocid %r", release.get("id"), release.get("ocid")
             )
-            return
-        for item in contract_items(release, portal, portal.base_url, Fetch()):
+            return []
+        items = []
+        for item in contract_items(release, portal, portal.base_url, Fetch(), fingerprint):
             try:
                 item.validate()
             except InvalidItem as error:
                 summary.dropped += 1
                 logger.warning("release %s dropped: %s", release.get("id"), error)
                 continue
-            self.buffer.append(item)
-        if len(self.buffer) >= self.batch_size:
-            self.flush(summary)
-
-    def flush(self, summary: IngestSummary) -> None:
-        items, self.buffer = self.buffer, []
-        rejected = self.store.write(items) if items else []
-        summary.stored += len(items) - len(rejected)
-        summary.dropped += len(rejected)
-        for refusal in rejected:
-            logger.error("could not store %s: %s", refusal.item.ocid, refusal.reason)
+            items.append(item)
+        return items

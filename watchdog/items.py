@@ -117,6 +117,7 @@ class ContractItem:
     source: SourceDocument
     award_id: str = ""
     release_id: str | None = None
+    release_fingerprint: str | None = None
     release_at: datetime | None = None
     release_tags: list[str] = field(default_factory=list)
     notice_id: str | None = None

@@ -263,6 +263,9 @@ class ContractRelease(Seen, Base):
     id: Mapped[int] = mapped_column(primary_key=True, comment="Row number.")
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), comment="The contract.")
     release_id: Mapped[str] = mapped_column(String(200), comment="The release's id in the source.")
+    fingerprint: Mapped[str | None] = mapped_column(
+        String(32), index=True, comment="A hash of the release as read, so a re-crawl can skip what it already has."
+    )
     release_at: Mapped[datetime | None] = mapped_column(comment="When the release was published (UTC).")
     tags: Mapped[str | None] = mapped_column(
         String(200), comment="OCDS release tags, comma-separated: tender, award, awardUpdate..."

@@ -7,6 +7,8 @@ award); a release with no award yet (a tender) becomes one item for the procurem
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +44,15 @@ class Fetch:
 
     fetched_at: datetime | None = None
     content_sha256: str | None = None
+
+
+def fingerprint(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def release_fingerprint(release: dict) -> str:
+    """A fingerprint of a release's content, whatever order its keys came in."""
+    return fingerprint(json.dumps(release, sort_keys=True, separators=(",", ":"), default=str).encode())
 
 
 def amount(value: Any) -> Decimal | None:
@@ -109,8 +120,12 @@ def cpv_codes(tender: dict) -> list[str]:
     return list(dict.fromkeys(code for code in codes if code))
 
 
-def contract_items(release: dict, portal: Portal, base_url: str, fetch: Fetch) -> Iterator[ContractItem]:
-    """The contract items of one release: one per award, or one for the procurement before award."""
+def contract_items(
+    release: dict, portal: Portal, base_url: str, fetch: Fetch, fingerprint: str | None = None
+) -> Iterator[ContractItem]:
+    """The contract items of one release: one per award, or one for the procurement before award.
+
+    `fingerprint` names the bytes the release was read from; by default, its content."""
     parties = {party.get("id"): party for party in release.get("parties") or [] if isinstance(party, dict)}
     tender = release.get("tender") or {}
     tender_value = tender.get("value") or {}
@@ -119,6 +134,7 @@ def contract_items(release: dict, portal: Portal, base_url: str, fetch: Fetch) -
     common = {
         "ocid": text(release.get("ocid")) or "",
         "release_id": text(release.get("id")),
+        "release_fingerprint": fingerprint or release_fingerprint(release),
         "release_at": release_at,
         "release_tags": [str(tag) for tag in release.get("tag") or []],
         "notice_id": portal.notice_id(release),

@@ -8,7 +8,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from watchdog.db import shared_engine
-from watchdog.items import FactItem, InvalidItem
+from watchdog.items import ContractItem, FactItem, InvalidItem
 from watchdog.store import Store
 
 logger = logging.getLogger(__name__)
@@ -47,13 +47,24 @@ class StoragePipeline:
         items, self.buffer = self.buffer, []
         if not items:
             return
-        rejected = self.store.write(items)
+        items = self.set_aside_unchanged(items)
+        rejected = self.store.write(items) if items else []
         self.stats.inc_value("watchdog/items_stored", len(items) - len(rejected))
         for name, count in self.store.counts.items():
             self.stats.set_value(f"watchdog/{name}", count)
         for refusal in rejected:
             self.stats.inc_value("watchdog/items_dropped")
             logger.error("could not store %s: %s", type(refusal.item).__name__, refusal.reason)
+
+    def set_aside_unchanged(self, items: list[FactItem]) -> list[FactItem]:
+        """Mark releases stored before as seen again, and return the items that still need writing."""
+        seen = self.store.seen_before(i.release_fingerprint for i in items if isinstance(i, ContractItem))
+        if not seen:
+            return items
+        self.store.touch_releases(seen)
+        rest = [i for i in items if not (isinstance(i, ContractItem) and i.release_fingerprint in seen)]
+        self.stats.inc_value("watchdog/items_stored", len(items) - len(rest))
+        return rest
 
     def close_spider(self) -> None:
         self.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +41,7 @@ from watchdog.models import (
 )
 from watchdog.normalise.money import amount_in_gbp
 from watchdog.normalise.names import name_key
-from watchdog.upsert import ids_by_key, upsert
+from watchdog.upsert import LOOKUP_CHUNK, ids_by_key, upsert
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ buyers = Buyer.__table__
 contracts = Contract.__table__
 memberships = GroupMembership.__table__
 crawl_runs = CrawlRun.__table__
+contract_releases = ContractRelease.__table__
 
 
 def utcnow() -> datetime:
@@ -260,6 +261,7 @@ class Store:
                 releases[(contract_id, item.release_id)] = {
                     "contract_id": contract_id,
                     "release_id": item.release_id,
+                    "fingerprint": item.release_fingerprint,
                     "release_at": item.release_at,
                     "tags": ",".join(item.release_tags) or None,
                     "value": item.initial_value,
@@ -269,7 +271,7 @@ class Store:
                 }
             sources[(contract_id, item.source.url)] = batch.source_row("contract_id", contract_id, item)
         upsert(connection, ContractSupplier.__table__, list(links.values()), ["contract_id", "supplier_id"])
-        release_columns = ["release_at", "tags", "value", "value_gross", "currency"]
+        release_columns = ["fingerprint", "release_at", "tags", "value", "value_gross", "currency"]
         upsert(
             connection,
             ContractRelease.__table__,
@@ -444,6 +446,36 @@ class Store:
                 .values(spider=spider, arguments=arguments or None, started_at=utcnow(), status="running")
                 .returning(crawl_runs.c.id)
             ).scalar_one()
+
+    def seen_before(self, fingerprints: Iterable[str | None]) -> set[str]:
+        """The release fingerprints already stored: those releases have nothing new to write."""
+        wanted = sorted({f for f in fingerprints if f})
+        found: set[str] = set()
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                chunk = wanted[start : start + LOOKUP_CHUNK]
+                query = select(contract_releases.c.fingerprint).where(contract_releases.c.fingerprint.in_(chunk))
+                found.update(connection.scalars(query))
+        return found
+
+    def touch_releases(self, fingerprints: Iterable[str], now: datetime | None = None) -> None:
+        """Mark releases stored before, and the contracts they belong to, as seen again."""
+        now = now or utcnow()
+        ids = sorted(set(fingerprints))
+        if not ids:
+            return
+        with self.engine.begin() as connection:
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                chunk = ids[start : start + LOOKUP_CHUNK]
+                releases = contract_releases.c.fingerprint.in_(chunk)
+                contract_ids = select(contract_releases.c.contract_id).where(releases)
+                connection.execute(update(contract_releases).where(releases).values(last_seen_at=now))
+                connection.execute(update(contracts).where(contracts.c.id.in_(contract_ids)).values(last_seen_at=now))
+                for table in (ContractSupplier.__table__, ContractSource.__table__):
+                    connection.execute(
+                        update(table).where(table.c.contract_id.in_(contract_ids)).values(last_seen_at=now)
+                    )
+        self.counts.update(releases_unchanged=len(ids))
 
     def last_watermark(self, spider: str) -> datetime | None:
         """The watermark of the spider's most recently finished crawl that recorded one."""

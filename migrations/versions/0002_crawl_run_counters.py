@@ -22,7 +22,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('stats', sa.JSON(), nullable=True, comment="Every counter the crawl kept (Scrapy's and ours), as JSON, for diagnosis."))
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table('crawl_runs', schema=None) as batch_op:
         batch_op.drop_column('stats')
