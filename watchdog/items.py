@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from watchdog.models import BASES, DATE_PRECISIONS, DOCUMENT_KINDS, ENFORCEMENT_KINDS, INCIDENT_KINDS
 
@@ -160,32 +161,47 @@ class ContractItem:
         require(self.basis in BASES, f"basis must be one of {BASES}: {self.basis!r}")
 
 
-@dataclass
-class EnforcementItem:
-    """An outcome imposed on a supplier: a fine, deduction, repayment, DPA penalty..."""
+@dataclass(kw_only=True)
+class EventItem:
+    """What enforcement actions and incidents share: a supplier, a kind, a date as exact as known, a source."""
+
+    kinds: ClassVar[tuple[str, ...]]
+    label: ClassVar[str]
 
     fact_key: str
     supplier: SupplierRef
     kind: str
     source: SourceDocument
-    authority: str | None = None
-    action_date: date | None = None
     date_precision: str = "day"
     date_text: str | None = None
-    case_reference: str | None = None
     title: str | None = None
     description: str | None = None
-    amounts: list[Money] = field(default_factory=list)
     basis: str = "official"
     evidence: str | None = None
 
     def validate(self) -> None:
-        require(self.fact_key, "enforcement action has no fact_key")
+        require(self.fact_key, f"{self.label} has no fact_key")
         self.supplier.validate()
         self.source.validate()
-        require(self.kind in ENFORCEMENT_KINDS, f"enforcement kind must be one of {ENFORCEMENT_KINDS}: {self.kind!r}")
+        require(self.kind in self.kinds, f"{self.label} kind must be one of {self.kinds}: {self.kind!r}")
         require(self.date_precision in DATE_PRECISIONS, f"date_precision must be one of {DATE_PRECISIONS}")
         require(self.basis in BASES, f"basis must be one of {BASES}: {self.basis!r}")
+
+
+@dataclass(kw_only=True)
+class EnforcementItem(EventItem):
+    """An outcome imposed on a supplier: a fine, deduction, repayment, DPA penalty..."""
+
+    kinds = ENFORCEMENT_KINDS
+    label = "enforcement action"
+
+    authority: str | None = None
+    action_date: date | None = None
+    case_reference: str | None = None
+    amounts: list[Money] = field(default_factory=list)
+
+    def validate(self) -> None:
+        super().validate()
         kinds = [money.kind for money in self.amounts]
         require(len(kinds) == len(set(kinds)), f"enforcement action has two amounts of one kind: {kinds}")
         for money in self.amounts:
@@ -193,30 +209,19 @@ class EnforcementItem:
             money.validate()
 
 
-@dataclass
-class IncidentItem:
+@dataclass(kw_only=True)
+class IncidentItem(EventItem):
     """Something that went wrong when a supplier delivered."""
 
-    fact_key: str
-    supplier: SupplierRef
-    kind: str
-    source: SourceDocument
+    kinds = INCIDENT_KINDS
+    label = "incident"
+
     incident_date: date | None = None
-    date_precision: str = "day"
-    date_text: str | None = None
-    title: str | None = None
-    description: str | None = None
     figures: list[Figure] = field(default_factory=list)
     basis: str = "reported"
-    evidence: str | None = None
 
     def validate(self) -> None:
-        require(self.fact_key, "incident has no fact_key")
-        self.supplier.validate()
-        self.source.validate()
-        require(self.kind in INCIDENT_KINDS, f"incident kind must be one of {INCIDENT_KINDS}: {self.kind!r}")
-        require(self.date_precision in DATE_PRECISIONS, f"date_precision must be one of {DATE_PRECISIONS}")
-        require(self.basis in BASES, f"basis must be one of {BASES}: {self.basis!r}")
+        super().validate()
         for figure in self.figures:
             figure.validate()
 

@@ -93,7 +93,12 @@ class PoliteRetryMiddleware:
     async def retry_later(self, request: Request, reason: str) -> Request | None:
         attempt = request.meta.get("retry_times", 0)
         retry = get_retry_request(
-            request, spider=self.crawler.spider, reason=reason, max_retry_times=self.max_retries, logger=logger
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
+            max_retry_times=self.max_retries,
+            logger=logger,
+            give_up_log_level=logging.WARNING,  # the spider's errback reports the lost page as the error
         )
         if retry is not None:
             wait = min(self.backoff * 2**attempt, self.max_wait)

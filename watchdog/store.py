@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -102,6 +102,68 @@ def in_rounds(rows: list[dict[str, Any]], key: Sequence[str]) -> list[list[dict[
     return rounds
 
 
+@dataclass(frozen=True)
+class EventTables:
+    """Where one kind of event is written: its table, its details (amounts or figures) and its sources."""
+
+    facts: Table
+    fields: tuple[str, ...]
+    details: Table
+    detail_key: tuple[str, ...]
+    detail_rows: Callable[[Any, int], list[dict[str, Any]]]
+    sources: Table
+    fact_column: str
+
+
+def amount_rows(item: EnforcementItem, action_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "enforcement_action_id": action_id,
+            "kind": money.kind,
+            "amount": money.amount,
+            "currency": money.currency,
+            "amount_gbp": amount_in_gbp(money.amount, money.currency),
+            "qualifier": money.qualifier,
+            "amount_text": money.text,
+        }
+        for money in item.amounts
+    ]
+
+
+def figure_rows(item: IncidentItem, incident_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "incident_id": incident_id,
+            "value": figure.value,
+            "unit": figure.unit,
+            "qualifier": figure.qualifier,
+            "figure_text": figure.text,
+        }
+        for figure in item.figures
+    ]
+
+
+EVENT_FIELDS = ("kind", "date_precision", "date_text", "title", "description", "basis")
+ENFORCEMENT = EventTables(
+    facts=EnforcementAction.__table__,
+    fields=(*EVENT_FIELDS, "authority", "action_date", "case_reference"),
+    details=EnforcementAmount.__table__,
+    detail_key=("enforcement_action_id", "kind"),
+    detail_rows=amount_rows,
+    sources=EnforcementActionSource.__table__,
+    fact_column="enforcement_action_id",
+)
+INCIDENTS = EventTables(
+    facts=Incident.__table__,
+    fields=(*EVENT_FIELDS, "incident_date"),
+    details=IncidentFigure.__table__,
+    detail_key=("incident_id", "unit", "figure_text"),
+    detail_rows=figure_rows,
+    sources=IncidentSource.__table__,
+    fact_column="incident_id",
+)
+
+
 @dataclass
 class Rejected:
     item: FactItem
@@ -151,8 +213,8 @@ class Store:
         batch = Batch(now, document_ids, {id(ref): next(resolved) for ref in refs}, counts)
 
         self._write_contracts(connection, [i for i in items if isinstance(i, ContractItem)], batch)
-        self._write_enforcement(connection, [i for i in items if isinstance(i, EnforcementItem)], batch)
-        self._write_incidents(connection, [i for i in items if isinstance(i, IncidentItem)], batch)
+        self._write_events(connection, [i for i in items if isinstance(i, EnforcementItem)], batch, ENFORCEMENT)
+        self._write_events(connection, [i for i in items if isinstance(i, IncidentItem)], batch, INCIDENTS)
         for item in items:
             if isinstance(item, GroupMembershipItem):
                 member_id, group_id = batch.supplier_ids[id(item.member)], batch.supplier_ids[id(item.group)]
@@ -287,104 +349,37 @@ class Store:
             update=["evidence"],
         )
 
-    def _write_enforcement(self, connection: Connection, items: list[EnforcementItem], batch: Batch) -> None:
+    def _write_events(
+        self,
+        connection: Connection,
+        items: list[EnforcementItem] | list[IncidentItem],
+        batch: Batch,
+        tables: EventTables,
+    ) -> None:
+        """Enforcement actions or incidents, with their amounts or figures and their sources."""
         if not items:
             return
-        seen = batch.seen
-        fields = [
-            "authority",
-            "kind",
-            "action_date",
-            "date_precision",
-            "date_text",
-            "case_reference",
-            "title",
-            "description",
-            "basis",
-        ]
         rows = {
             item.fact_key: {
                 "fact_key": item.fact_key,
                 "supplier_id": batch.supplier_ids[id(item.supplier)],
-                **{name: getattr(item, name) for name in fields},
-                **seen,
+                **{name: getattr(item, name) for name in tables.fields},
+                **batch.seen,
             }
             for item in items
         }
-        table = EnforcementAction.__table__
-        upsert(connection, table, list(rows.values()), ["fact_key"], update=["supplier_id", *fields])
-        action_ids = ids_by_key(connection, table, ["fact_key"], rows)
-        amounts, sources = {}, {}
+        upsert(connection, tables.facts, list(rows.values()), ["fact_key"], update=["supplier_id", *tables.fields])
+        fact_ids = ids_by_key(connection, tables.facts, ["fact_key"], rows)
+        details, sources = {}, {}
         for item in items:
-            action_id = action_ids[item.fact_key]
-            for money in item.amounts:
-                amounts[(action_id, money.kind)] = {
-                    "enforcement_action_id": action_id,
-                    "kind": money.kind,
-                    "amount": money.amount,
-                    "currency": money.currency,
-                    "amount_gbp": amount_in_gbp(money.amount, money.currency),
-                    "qualifier": money.qualifier,
-                    "amount_text": money.text,
-                }
-            sources[(action_id, item.source.url)] = batch.source_row("enforcement_action_id", action_id, item)
+            fact_id = fact_ids[item.fact_key]
+            for row in tables.detail_rows(item, fact_id):
+                details[tuple(row[name] for name in tables.detail_key)] = row
+            sources[(fact_id, item.source.url)] = batch.source_row(tables.fact_column, fact_id, item)
+        refreshed = [c.name for c in tables.details.c if c.name not in {"id", *tables.detail_key}]
+        upsert(connection, tables.details, list(details.values()), tables.detail_key, update=refreshed)
         upsert(
-            connection,
-            EnforcementAmount.__table__,
-            list(amounts.values()),
-            ["enforcement_action_id", "kind"],
-            update=["amount", "currency", "amount_gbp", "qualifier", "amount_text"],
-        )
-        upsert(
-            connection,
-            EnforcementActionSource.__table__,
-            list(sources.values()),
-            ["enforcement_action_id", "document_id"],
-            update=["evidence"],
-        )
-
-    def _write_incidents(self, connection: Connection, items: list[IncidentItem], batch: Batch) -> None:
-        if not items:
-            return
-        seen = batch.seen
-        fields = ["kind", "incident_date", "date_precision", "date_text", "title", "description", "basis"]
-        rows = {
-            item.fact_key: {
-                "fact_key": item.fact_key,
-                "supplier_id": batch.supplier_ids[id(item.supplier)],
-                **{name: getattr(item, name) for name in fields},
-                **seen,
-            }
-            for item in items
-        }
-        table = Incident.__table__
-        upsert(connection, table, list(rows.values()), ["fact_key"], update=["supplier_id", *fields])
-        incident_ids = ids_by_key(connection, table, ["fact_key"], rows)
-        figures, sources = {}, {}
-        for item in items:
-            incident_id = incident_ids[item.fact_key]
-            for figure in item.figures:
-                figures[(incident_id, figure.unit, figure.text)] = {
-                    "incident_id": incident_id,
-                    "value": figure.value,
-                    "unit": figure.unit,
-                    "qualifier": figure.qualifier,
-                    "figure_text": figure.text,
-                }
-            sources[(incident_id, item.source.url)] = batch.source_row("incident_id", incident_id, item)
-        upsert(
-            connection,
-            IncidentFigure.__table__,
-            list(figures.values()),
-            ["incident_id", "unit", "figure_text"],
-            update=["value", "qualifier"],
-        )
-        upsert(
-            connection,
-            IncidentSource.__table__,
-            list(sources.values()),
-            ["incident_id", "document_id"],
-            update=["evidence"],
+            connection, tables.sources, list(sources.values()), [tables.fact_column, "document_id"], update=["evidence"]
         )
 
     def _write_membership(

@@ -17,6 +17,24 @@ depends_on = None
 
 # The public views are a stable contract for SQL users: columns may be added, never renamed or removed.
 # Each statement runs unchanged on SQLite and PostgreSQL.
+# What supplier_record and group_record total, over rows of supplier_events.
+EVENT_TOTALS = """
+    COUNT(DISTINCT CASE WHEN event_type = 'contract' THEN event_id END) AS contracts_count,
+    SUM(CASE WHEN event_type = 'contract' THEN amount_gbp END) AS contracts_value_gbp,
+    COUNT(DISTINCT CASE WHEN event_type = 'enforcement' THEN event_id END) AS enforcement_count,
+    SUM(CASE WHEN event_type = 'enforcement' THEN amount_gbp END) AS penalties_value_gbp,
+    COUNT(DISTINCT CASE WHEN event_type = 'incident' THEN event_id END) AS incidents_count,
+    MIN(event_date) AS first_event_date, MAX(event_date) AS last_event_date
+"""
+TOTALS_OR_ZERO = """
+    COALESCE(ev.contracts_count, 0) AS contracts_count,
+    COALESCE(ev.contracts_value_gbp, 0) AS contracts_value_gbp,
+    COALESCE(ev.enforcement_count, 0) AS enforcement_count,
+    COALESCE(ev.penalties_value_gbp, 0) AS penalties_value_gbp,
+    COALESCE(ev.incidents_count, 0) AS incidents_count,
+    ev.first_event_date, ev.last_event_date
+"""
+
 VIEWS = {
     "supplier_groups": """
         SELECT s.id AS supplier_id, s.name AS supplier_name, s.company_number,
@@ -70,45 +88,25 @@ VIEWS = {
         FROM incidents i
         JOIN supplier_groups sg ON sg.supplier_id = i.supplier_id
     """,
-    "supplier_record": """
+    "supplier_record": f"""
         SELECT sg.supplier_id, sg.supplier_name, sg.company_number, sg.group_id, sg.group_name,
-               COALESCE(ev.contracts_count, 0) AS contracts_count,
-               COALESCE(ev.contracts_value_gbp, 0) AS contracts_value_gbp,
-               COALESCE(ev.enforcement_count, 0) AS enforcement_count,
-               COALESCE(ev.penalties_value_gbp, 0) AS penalties_value_gbp,
-               COALESCE(ev.incidents_count, 0) AS incidents_count,
-               ev.first_event_date, ev.last_event_date
+               {TOTALS_OR_ZERO}
         FROM supplier_groups sg
         LEFT JOIN (
             SELECT supplier_id,
-                   COUNT(DISTINCT CASE WHEN event_type = 'contract' THEN event_id END) AS contracts_count,
-                   SUM(CASE WHEN event_type = 'contract' THEN amount_gbp END) AS contracts_value_gbp,
-                   COUNT(DISTINCT CASE WHEN event_type = 'enforcement' THEN event_id END) AS enforcement_count,
-                   SUM(CASE WHEN event_type = 'enforcement' THEN amount_gbp END) AS penalties_value_gbp,
-                   COUNT(DISTINCT CASE WHEN event_type = 'incident' THEN event_id END) AS incidents_count,
-                   MIN(event_date) AS first_event_date, MAX(event_date) AS last_event_date
+                   {EVENT_TOTALS}
             FROM supplier_events
             GROUP BY supplier_id
         ) ev ON ev.supplier_id = sg.supplier_id
     """,
-    "group_record": """
+    "group_record": f"""
         SELECT g.id AS group_id, g.name AS group_name, g.company_number,
                (SELECT COUNT(*) FROM supplier_groups m WHERE m.group_id = g.id) AS members_count,
-               COALESCE(ev.contracts_count, 0) AS contracts_count,
-               COALESCE(ev.contracts_value_gbp, 0) AS contracts_value_gbp,
-               COALESCE(ev.enforcement_count, 0) AS enforcement_count,
-               COALESCE(ev.penalties_value_gbp, 0) AS penalties_value_gbp,
-               COALESCE(ev.incidents_count, 0) AS incidents_count,
-               ev.first_event_date, ev.last_event_date
+               {TOTALS_OR_ZERO}
         FROM suppliers g
         LEFT JOIN (
             SELECT group_id,
-                   COUNT(DISTINCT CASE WHEN event_type = 'contract' THEN event_id END) AS contracts_count,
-                   SUM(CASE WHEN event_type = 'contract' THEN amount_gbp END) AS contracts_value_gbp,
-                   COUNT(DISTINCT CASE WHEN event_type = 'enforcement' THEN event_id END) AS enforcement_count,
-                   SUM(CASE WHEN event_type = 'enforcement' THEN amount_gbp END) AS penalties_value_gbp,
-                   COUNT(DISTINCT CASE WHEN event_type = 'incident' THEN event_id END) AS incidents_count,
-                   MIN(event_date) AS first_event_date, MAX(event_date) AS last_event_date
+                   {EVENT_TOTALS}
             FROM (
                 -- a contract won by two members of one group counts once for the group
                 SELECT DISTINCT group_id, event_type, event_id, amount_kind, amount_gbp, event_date

@@ -98,6 +98,8 @@ class OCDSSpider(WatchdogSpider):
     page_size: int = 100
     query_timezone = UTC
     rate_limit_waits: dict[int, float] = {}
+    # robots.txt speaks to crawlers of web pages; these are APIs published for reuse.
+    custom_settings = {"ROBOTSTXT_OBEY": False}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

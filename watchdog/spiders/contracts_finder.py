@@ -22,7 +22,7 @@ class ContractsFinderSpider(OCDSSpider):
     window = timedelta(days=1)
     resume_overlap = timedelta(hours=6)
     earliest_date = datetime(2011, 1, 1, tzinfo=UTC)
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
+    custom_settings = {**OCDSSpider.custom_settings, "DOWNLOAD_DELAY": 1.0}
     # Its rate limit answers 403 with an HTML page: "no further requests until after 5 minutes".
     rate_limit_waits = {403: 300.0}
 

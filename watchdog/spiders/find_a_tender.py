@@ -21,7 +21,7 @@ class FindATenderSpider(OCDSSpider):
     # It reads times without a zone as UK local time, so windows are sent in UK time.
     query_timezone = UK
     # "12 request limit in 2 minute exceeded": one request every 10 seconds stays under it.
-    custom_settings = {"DOWNLOAD_DELAY": 10.0}
+    custom_settings = {**OCDSSpider.custom_settings, "DOWNLOAD_DELAY": 10.0}
     # A 429 often comes without Retry-After: then wait out the whole 2-minute window.
     rate_limit_waits = {429: 120.0, 503: 60.0}
 
