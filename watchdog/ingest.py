@@ -173,6 +173,7 @@ class Ingest:
                 summary.errors += 1
                 logger.error("%s: cannot be read past release %d: %s", path, summary.releases, error)
         self.flush(summary)
+        self.store.analyze()
         summary.seconds = time.monotonic() - started
         summary.counts = dict(self.store.counts)
         self.store.finish_run(

@@ -212,6 +212,13 @@ class OCDSSpider(WatchdogSpider):
             yield from self.resume_after_missing_next(window, releases, where)
         else:
             self.finished_windows.add(window)
+            self.logger.info(
+                "window %s..%s done (%d of %d windows)",
+                self.query_time(window[0]),
+                self.query_time(window[1]),
+                len(self.finished_windows),
+                len(self.windows),
+            )
 
     def resume_after_missing_next(self, window: Window, releases: list[dict], where: str) -> Iterator[scrapy.Request]:
         """A full page with no next link: the API lost its cursor. Ask again from the newest release seen."""
