@@ -57,6 +57,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def year_of(item: ContractItem) -> int | None:
+    """The year a contract's value is converted to pounds at: its award, else its release."""
+    moment = item.awarded_on or item.release_at
+    return moment.year if moment else None
+
+
 def release_is_newer(table: Table, incoming: Any):
     """A release replaces the stored contract row unless the stored one is from a later release."""
     return or_(
@@ -122,7 +128,7 @@ def amount_rows(item: EnforcementItem, action_id: int) -> list[dict[str, Any]]:
             "kind": money.kind,
             "amount": money.amount,
             "currency": money.currency,
-            "amount_gbp": amount_in_gbp(money.amount, money.currency),
+            "amount_gbp": amount_in_gbp(money.amount, money.currency, item.action_date and item.action_date.year),
             "qualifier": money.qualifier,
             "amount_text": money.text,
         }
@@ -279,7 +285,7 @@ class Store:
                     "initial_value_gross": item.initial_value_gross,
                     "maximum_value": item.maximum_value,
                     "currency": item.currency,
-                    "initial_value_gbp": amount_in_gbp(item.initial_value, item.currency),
+                    "initial_value_gbp": amount_in_gbp(item.initial_value, item.currency, year_of(item)),
                     "cpv_codes": ",".join(item.cpv_codes) or None,
                     "notice_url": item.notice_url,
                     "latest_release_at": item.release_at,
@@ -471,6 +477,11 @@ class Store:
                         update(table).where(table.c.contract_id.in_(contract_ids)).values(last_seen_at=now)
                     )
         self.counts.update(releases_unchanged=len(ids))
+
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics, as a large load leaves them stale."""
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE" if connection.dialect.name == "postgresql" else "PRAGMA optimize")
 
     def last_watermark(self, spider: str) -> datetime | None:
         """The watermark of the spider's most recently finished crawl that recorded one."""

@@ -40,9 +40,35 @@ COMPANY_PREFIXES = frozenset(
 )
 
 
+BRACKETED = re.compile(r"\s*[(\[].*$")  # "(RELX (UK) Ltd", "[trading as ...]": to the end, balanced or not
+TRADING_AS = re.compile(r"\s+(?:t/a|trading as|t\.a\.)\s+.*$", re.IGNORECASE)
+
+
+def main_name(name: str) -> str:
+    """The entity's own name, without a bracketed or trading-as name after it."""
+    stripped = TRADING_AS.sub("", BRACKETED.sub("", name)).strip()
+    return stripped or name.strip()
+
+
+def other_names(name: str) -> list[str]:
+    """The name in brackets or after 'trading as': evidence for a reviewer, not a key."""
+    found = []
+    bracket = re.search(r"[(\[](.*)$", name)
+    if bracket:
+        inner = bracket.group(1).strip()
+        if inner[-1:] in ")]" and inner.count("(") + inner.count("[") < inner.count(")") + inner.count("]"):
+            inner = inner[:-1].strip()
+        found.append(inner)
+    trading = re.search(r"(?:t/a|trading as)\s+(.+)$", name, re.IGNORECASE)
+    if trading:
+        found.append(trading.group(1).strip())
+    return [n for n in found if n]
+
+
 def name_key(name: str) -> str:
-    """The matching form of a name: lower case, '&' as 'and', no punctuation, no trailing legal form."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    """The matching form of a name: its main name in lower case, '&' as 'and', no punctuation, no trailing
+    legal form, no leading 'The' ("The Serco Group PLC (t/a Serco)" -> "serco group")."""
+    text = unicodedata.normalize("NFKD", main_name(name)).encode("ascii", "ignore").decode().lower()
     text = text.replace("&", " and ")
     text = re.sub(r"(?<=\b\w)\.(?=\w\b)", "", text)  # C.I.C. -> CIC, U.K. -> UK
     text = re.sub(r"[^a-z0-9]+", " ", text).strip()
