@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import logging
+import os
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -14,7 +16,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 from tabulate import tabulate
 
-from watchdog import db
+from watchdog import db, review
 from watchdog.crawl import EXIT_ERRORS, EXIT_NOT_STARTED, CannotStart, project_settings, run_crawl
 from watchdog.ingest import Ingest
 from watchdog.readonly import StatementRefused, read_only_connection, run_select, table_or_view_query
@@ -116,6 +118,121 @@ def ingest(url: str, files: tuple[Path, ...], batch_size: int) -> None:
     click.echo("\n".join(summary.lines()))
     if summary.errors:
         sys.exit(EXIT_ERRORS)
+
+
+@main.group("suppliers")
+def suppliers_group() -> None:
+    """Judge supplier identity: review candidates, merge, split, reject, group.
+
+    \b
+    Name a supplier by #id (as `review` shows it), company number, or name.
+    Every decision is logged in supplier_decisions (who, when, why) and outlasts re-crawls.
+    """
+
+
+def decide(url: str, action, *references: str, **options) -> object:
+    """Run one decision in a transaction, naming suppliers as a person writes them."""
+    engine = db.make_engine(url)
+    try:
+        with engine.begin() as connection:
+            ids = [review.resolve_reference(connection, reference) for reference in references]
+            return action(connection, *ids, **options)
+    except review.DecisionRefused as error:
+        raise click.ClickException(str(error)) from error
+
+
+def who() -> str:
+    return os.environ.get("WATCHDOG_USER") or getpass.getuser()
+
+
+BY = click.option("--by", default=who, show_default="$WATCHDOG_USER or your login", help="Who decides.")
+REASON = click.option("--reason", help="Why, for the log.")
+
+
+@suppliers_group.command("review")
+@click.option("--limit", default=20, show_default=True, help="How many pairs to show.")
+@click.pass_obj
+def suppliers_review(url: str, limit: int) -> None:
+    """Show pairs of suppliers that may be one entity, with the evidence for each."""
+    engine = db.make_engine(url)
+    with engine.connect() as connection:
+        pairs = review.open_candidates(connection, limit)
+    if not pairs:
+        click.echo("Nothing to review.")
+    for pair in pairs:
+        click.echo(f"\nscore {pair['score']:.0f}: {pair['reason']}")
+        for side in (pair["first"], pair["second"]):
+            number = side["company_number"] or "no company number"
+            others = [n for n in side["names"] if n != side["name"]]
+            click.echo(f"  #{side['id']:<6} {side['name']} ({number}), {side['contracts']} contracts")
+            if others:
+                click.echo(f"          also written: {'; '.join(others[:5])}")
+            if side["identifiers"]:
+                click.echo(f"          identifiers: {', '.join(side['identifiers'][:5])}")
+        if pair["shared_buyers"]:
+            click.echo(f"  both supplied: {'; '.join(pair['shared_buyers'][:5])}")
+        first, second = pair["first"]["id"], pair["second"]["id"]
+        click.echo(f"  same:      watchdog suppliers merge #{first} #{second}")
+        click.echo(f"  not same:  watchdog suppliers reject #{first} #{second}")
+
+
+@suppliers_group.command("merge")
+@click.argument("keep")
+@click.argument("other")
+@BY
+@REASON
+@click.pass_obj
+def suppliers_merge(url: str, keep: str, other: str, by: str, reason: str | None) -> None:
+    """Fold OTHER into KEEP: one entity from now on, whatever later crawls bring."""
+    decide(url, review.merge, keep, other, by=by, reason=reason)
+    click.echo(f"merged {other} into {keep}")
+
+
+@suppliers_group.command("reject")
+@click.argument("first")
+@click.argument("second")
+@BY
+@REASON
+@click.pass_obj
+def suppliers_reject(url: str, first: str, second: str, by: str, reason: str | None) -> None:
+    """Record that FIRST and SECOND are different entities; they are not offered again."""
+    decide(url, review.reject, first, second, by=by, reason=reason)
+    click.echo(f"{first} and {second} are recorded as different suppliers")
+
+
+@suppliers_group.command("split")
+@click.argument("supplier")
+@click.argument("names", nargs=-1, required=True)
+@BY
+@REASON
+@click.pass_obj
+def suppliers_split(url: str, supplier: str, names: tuple[str, ...], by: str, reason: str | None) -> None:
+    """Move NAMES (and the contracts published under them) from SUPPLIER to a new supplier."""
+    new_id = decide(url, review.split, supplier, names=list(names), by=by, reason=reason)
+    click.echo(f"split {', '.join(names)} from {supplier} into #{new_id}")
+
+
+@suppliers_group.command("group")
+@click.argument("child")
+@click.argument("parent")
+@BY
+@REASON
+@click.pass_obj
+def suppliers_group_command(url: str, child: str, parent: str, by: str, reason: str | None) -> None:
+    """Put CHILD in PARENT's group (its record then counts in the group's)."""
+    decide(url, review.group, child, parent, by=by, reason=reason)
+    click.echo(f"{child} is now in the group of {parent}")
+
+
+@suppliers_group.command("ungroup")
+@click.argument("child")
+@BY
+@REASON
+@click.pass_obj
+def suppliers_ungroup(url: str, child: str, by: str, reason: str | None) -> None:
+    """Take CHILD out of its group."""
+    decide(url, review.ungroup, child, by=by, reason=reason)
+    click.echo(f"{child} is in no group now")
 
 
 def refused(error: Exception) -> click.ClickException:

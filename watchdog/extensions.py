@@ -9,7 +9,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from watchdog.db import shared_engine
-from watchdog.store import Store
+from watchdog.review import after_crawl
+from watchdog.store import Store, utcnow
 
 ERRORS_KEPT = 20
 INTERRUPTED_REASONS = {"shutdown", "cancelled"}
@@ -44,6 +45,7 @@ class CrawlRunRecorder:
 
     def spider_opened(self, spider: Spider) -> None:
         logging.getLogger().addHandler(self.errors)
+        self.started_at = utcnow()
         self.run_id = self.store.start_run(spider.name, getattr(spider, "arguments", None))
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
         if hasattr(spider, "previous_watermark"):
@@ -52,6 +54,8 @@ class CrawlRunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         logging.getLogger().removeHandler(self.errors)
         stats = self.crawler.stats
+        for name, count in after_crawl(self.store.engine, since=self.started_at).items():
+            stats.set_value(f"watchdog/{name}", count)
         errors = stats.get_value("log_count/ERROR", 0)
         if reason in INTERRUPTED_REASONS:
             status = "interrupted"

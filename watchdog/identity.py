@@ -2,7 +2,8 @@
 
 The order is: Companies House number, then another identifier (PPON, charity number...), then the
 exact normalised name. Two different company numbers are never merged: a name shared by several
-registered suppliers is ambiguous, so it gets a name-only entity of its own rather than a guess.
+suppliers is ambiguous, so it gets a name-only entity of its own rather than a guess, and
+`watchdog suppliers review` offers the pair to a person (watchdog/review.py).
 """
 
 from __future__ import annotations
@@ -93,30 +94,28 @@ class SupplierResolver:
     def _resolve_names(
         self, connection: Connection, keys: set[str], first_ref: dict[str, SupplierRef], now: datetime
     ) -> None:
+        """A name means the one supplier known by it (its own name or an alias, which is how a person's merge
+        or split is honoured); a name several suppliers share gets a name-only entity of its own."""
         wanted = [key for key in keys if key not in self.by_name]
         if not wanted:
             return
-        registered = union(
-            select(suppliers.c.name_key.label("name_key"), suppliers.c.id).where(
-                ~UNREGISTERED, suppliers.c.name_key.in_(wanted)
+        known_as = union(
+            select(suppliers.c.name_key.label("name_key"), suppliers.c.id.label("supplier_id")).where(
+                suppliers.c.name_key.in_(wanted)
             ),
-            select(aliases.c.name_key, suppliers.c.id)
-            .join(suppliers, suppliers.c.id == aliases.c.supplier_id)
-            .where(~UNREGISTERED, aliases.c.name_key.in_(wanted)),
+            select(aliases.c.name_key, aliases.c.supplier_id).where(aliases.c.name_key.in_(wanted)),
         )
-        candidates: dict[str, set[int]] = {}
-        for key, supplier_id in connection.execute(registered):
-            candidates.setdefault(key, set()).add(supplier_id)
-        for key, found in candidates.items():
-            if len(found) == 1:
-                self.by_name[key] = found.pop()
+        holders: dict[str, set[int]] = {}
+        for key, supplier_id in connection.execute(known_as):
+            holders.setdefault(key, set()).add(supplier_id)
+        self.by_name.update({key: found.pop() for key, found in holders.items() if len(found) == 1})
         unmatched = [key for key in wanted if key not in self.by_name]
         rows = [self._new_row(first_ref[key], key, None, now) for key in unmatched]
         upsert(connection, suppliers, rows, ["name_key"], key_where=UNREGISTERED)
-        found_unregistered = connection.execute(
+        name_only = connection.execute(
             select(suppliers.c.name_key, suppliers.c.id).where(UNREGISTERED, suppliers.c.name_key.in_(unmatched))
         )
-        self.by_name.update(dict(found_unregistered.all()))
+        self.by_name.update(dict(name_only.all()))
 
     def _record_names_and_identifiers(
         self, connection: Connection, refs: Sequence[SupplierRef], keys: list[str], ids: list[int], now: datetime

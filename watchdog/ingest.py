@@ -25,8 +25,9 @@ from scrapy.spiderloader import SpiderLoader
 from watchdog.db import make_engine
 from watchdog.items import ContractItem, InvalidItem
 from watchdog.ocds import Fetch, Portal, contract_items, fingerprint, release_fingerprint
+from watchdog.review import after_crawl
 from watchdog.spiders.base import OCDSSpider
-from watchdog.store import Store
+from watchdog.store import Store, utcnow
 
 logger = logging.getLogger(__name__)
 PACKAGE_ARRAYS = {"releases.item": "release", "records.item": "record"}
@@ -159,7 +160,7 @@ class Ingest:
 
     def run(self, paths: list[Path], progress: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
         summary = IngestSummary(self.store.start_run("ingest", {"files": [str(p) for p in paths]}))
-        started = time.monotonic()
+        started, started_at = time.monotonic(), utcnow()
         for path in paths:
             summary.files += 1
             try:
@@ -174,8 +175,8 @@ class Ingest:
                 logger.error("%s: cannot be read past release %d: %s", path, summary.releases, error)
         self.flush(summary)
         self.store.analyze()
+        summary.counts = dict(self.store.counts) | after_crawl(self.store.engine, since=started_at)
         summary.seconds = time.monotonic() - started
-        summary.counts = dict(self.store.counts)
         self.store.finish_run(
             summary.run_id,
             status="failed" if summary.errors else "finished",

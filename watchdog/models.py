@@ -37,6 +37,8 @@ DATE_PRECISIONS = ("day", "month", "year", "unknown")
 BASES = ("official", "reported")
 DOCUMENT_KINDS = ("procurement", "regulator", "news", "other")
 CRAWL_STATUSES = ("running", "finished", "failed", "interrupted")
+CANDIDATE_STATUSES = ("open", "merged", "rejected")
+DECISION_ACTIONS = ("merge", "split", "reject", "group", "ungroup")
 
 
 class UTCDateTime(TypeDecorator):
@@ -179,6 +181,57 @@ class GroupMembership(Base):
     ended_on: Mapped[date | None] = mapped_column(comment="When it ended; empty while it lasts.")
     note: Mapped[str | None] = mapped_column(Text, comment="Where the membership comes from, or why it was set.")
     created_at: Mapped[datetime] = mapped_column(comment="When this row was written (UTC).")
+
+
+class SupplierMatchCandidate(Base):
+    __tablename__ = "supplier_match_candidates"
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "other_supplier_id"),
+        CheckConstraint("supplier_id < other_supplier_id", name="ordered"),
+        CheckConstraint(one_of("status", CANDIDATE_STATUSES), name="status"),
+        {"comment": "Pairs of suppliers that may be one entity, waiting for a person: `watchdog suppliers review`."},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, comment="Row number.")
+    supplier_id: Mapped[int] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"), comment="One supplier (the lower id)."
+    )
+    other_supplier_id: Mapped[int] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"), index=True, comment="The other supplier."
+    )
+    score: Mapped[float] = mapped_column(comment="How alike the names are, 0 to 100.")
+    reason: Mapped[str] = mapped_column(Text, comment="Why they were offered and not merged automatically.")
+    status: Mapped[str] = mapped_column(
+        String(10), server_default="open", comment="open, merged or rejected (by a person)."
+    )
+    found_at: Mapped[datetime] = mapped_column(comment="When the pair was first offered (UTC).")
+
+
+class SupplierDecision(Base):
+    __tablename__ = "supplier_decisions"
+    __table_args__ = (
+        CheckConstraint(one_of("action", DECISION_ACTIONS), name="action"),
+        {"comment": "Every identity decision a person made, with who, when and why; re-applied after crawls."},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, comment="Row number.")
+    action: Mapped[str] = mapped_column(String(10), comment="merge, split, reject (not the same), group or ungroup.")
+    supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="SET NULL"),
+        comment="The supplier kept (merge), split from, compared, or put in a group.",
+    )
+    other_supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="SET NULL"),
+        comment="The supplier merged away, split off, compared with, or the group's parent.",
+    )
+    supplier_name: Mapped[str] = mapped_column(Text, comment="supplier_id's name at the time.")
+    other_name: Mapped[str | None] = mapped_column(Text, comment="other_supplier_id's name at the time.")
+    names: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="The names and company number that moved, as JSON, so the decision can be applied again."
+    )
+    decided_by: Mapped[str] = mapped_column(String(100), comment="Who decided.")
+    decided_at: Mapped[datetime] = mapped_column(comment="When (UTC).")
+    reason: Mapped[str | None] = mapped_column(Text, comment="Why, in the person's words.")
 
 
 class Buyer(Seen, Base):

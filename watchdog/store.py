@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from watchdog.groups import join_group, record_past_membership
 from watchdog.identity import SupplierResolver
 from watchdog.items import (
     BuyerRef,
@@ -34,7 +35,6 @@ from watchdog.models import (
     EnforcementAction,
     EnforcementActionSource,
     EnforcementAmount,
-    GroupMembership,
     Incident,
     IncidentFigure,
     IncidentSource,
@@ -48,7 +48,6 @@ logger = logging.getLogger(__name__)
 documents = Document.__table__
 buyers = Buyer.__table__
 contracts = Contract.__table__
-memberships = GroupMembership.__table__
 crawl_runs = CrawlRun.__table__
 contract_releases = ContractRelease.__table__
 
@@ -224,7 +223,12 @@ class Store:
         for item in items:
             if isinstance(item, GroupMembershipItem):
                 member_id, group_id = batch.supplier_ids[id(item.member)], batch.supplier_ids[id(item.group)]
-                self._write_membership(connection, item, member_id, group_id, now)
+                if item.ended_on is None:
+                    join_group(connection, member_id, group_id, now, item.started_on, item.note)
+                else:
+                    record_past_membership(
+                        connection, member_id, group_id, item.started_on, item.ended_on, item.note, now
+                    )
 
     def _write_documents(self, connection: Connection, sources: list[SourceDocument], now: datetime) -> dict[str, int]:
         rows = {
@@ -387,58 +391,6 @@ class Store:
         upsert(
             connection, tables.sources, list(sources.values()), [tables.fact_column, "document_id"], update=["evidence"]
         )
-
-    def _write_membership(
-        self, connection: Connection, item: GroupMembershipItem, member_id: int, group_id: int, now: datetime
-    ) -> None:
-        """Put a member in a group. Groups are one level deep: the group is the top of its chain, and
-        the member's own members move with it."""
-        if item.ended_on is not None:
-            self._write_past_membership(connection, item, member_id, group_id, now)
-            return
-        current = memberships.c.ended_on.is_(None)
-        parent = connection.scalar(select(memberships.c.group_id).where(current, memberships.c.supplier_id == group_id))
-        group_id = parent or group_id
-        if group_id == member_id:
-            return
-        existing = connection.scalar(
-            select(memberships.c.group_id).where(current, memberships.c.supplier_id == member_id)
-        )
-        if existing == group_id:
-            return
-        if existing is not None:
-            connection.execute(
-                update(memberships)
-                .where(current, memberships.c.supplier_id == member_id)
-                .values(ended_on=item.started_on or now.date())
-            )
-        connection.execute(
-            insert(memberships).values(
-                supplier_id=member_id,
-                group_id=group_id,
-                started_on=item.started_on,
-                ended_on=item.ended_on,
-                note=item.note,
-                created_at=now,
-            )
-        )
-        connection.execute(
-            update(memberships).where(and_(current, memberships.c.group_id == member_id)).values(group_id=group_id)
-        )
-
-    @staticmethod
-    def _write_past_membership(
-        connection: Connection, item: GroupMembershipItem, member_id: int, group_id: int, now: datetime
-    ) -> None:
-        period = {
-            "supplier_id": member_id,
-            "group_id": group_id,
-            "started_on": item.started_on,
-            "ended_on": item.ended_on,
-        }
-        known = select(memberships.c.id).where(*(memberships.c[name] == value for name, value in period.items()))
-        if connection.scalar(known) is None:
-            connection.execute(insert(memberships).values(**period, note=item.note, created_at=now))
 
     def start_run(self, spider: str, arguments: dict[str, Any] | None = None) -> int:
         with self.engine.begin() as connection:

@@ -55,12 +55,12 @@ DEFAULTS = (datetime(2000, 1, 1), datetime(2004, 2, 2))
 def parse_date(text: str | None) -> ReportedDate:
     """Read a date from a notice, a register or an article, never inventing a day or month it does not give."""
     raw = "" if text is None else str(text)
+    if ISO.match(raw):
+        day = parse_day(raw)
+        return ReportedDate(day, "day" if day else UNKNOWN, raw)
     cleaned = " ".join(GLUED.sub(" ", raw).split())
     if not cleaned:
         return ReportedDate(None, UNKNOWN, raw)
-    if ISO.match(cleaned):
-        day = parse_day(cleaned)
-        return ReportedDate(day, "day" if day else UNKNOWN, raw)
     financial = FINANCIAL_YEAR.match(cleaned)
     if financial and int(financial.group(2)[-2:]) == (int(financial.group(1)) + 1) % 100:
         return ReportedDate(date(int(financial.group(1)), 1, 1), "year", raw)
