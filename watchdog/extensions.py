@@ -48,8 +48,11 @@ class CrawlRunRecorder:
         self.started_at = utcnow()
         self.run_id = self.store.start_run(spider.name, getattr(spider, "arguments", None))
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
+        # Spiders never touch the database: what they need to know of earlier crawls is handed to them here.
         if hasattr(spider, "previous_watermark"):
             spider.previous_watermark = self.store.last_watermark(spider.name)
+        if hasattr(spider, "known_urls"):
+            spider.known_urls, spider.feed_validators = self.store.news_memory()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         logging.getLogger().removeHandler(self.errors)

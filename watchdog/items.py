@@ -51,6 +51,8 @@ class SourceDocument:
     fetched_at: datetime | None = None
     content_sha256: str | None = None
     content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
     def validate(self) -> None:
         require(re.match(r"https?://\S+$", self.url or ""), f"source url is not an http(s) URL: {self.url!r}")
@@ -241,4 +243,26 @@ class GroupMembershipItem:
         self.group.validate()
 
 
-FactItem = ContractItem | EnforcementItem | IncidentItem | GroupMembershipItem
+@dataclass
+class FeedItem:
+    """A news feed that was read: kept as a document so the next crawl can ask only for what changed."""
+
+    source: SourceDocument
+
+    def validate(self) -> None:
+        self.source.validate()
+
+
+@dataclass
+class ArticleItem:
+    """A news article's main text; the storage pipeline reads the facts in it about known suppliers."""
+
+    source: SourceDocument
+    text: str
+
+    def validate(self) -> None:
+        self.source.validate()
+        require(self.text and self.text.strip(), "article has no text")
+
+
+FactItem = ContractItem | EnforcementItem | IncidentItem | GroupMembershipItem | FeedItem | ArticleItem

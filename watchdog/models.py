@@ -100,6 +100,12 @@ class Document(Seen, Base):
         String(64), comment="SHA-256 of the body we last downloaded, to prove what we read."
     )
     content_type: Mapped[str | None] = mapped_column(String(100), comment="Media type of that body.")
+    etag: Mapped[str | None] = mapped_column(
+        Text, comment="The ETag the server gave, sent back next time so an unchanged feed is not downloaded."
+    )
+    last_modified: Mapped[str | None] = mapped_column(
+        Text, comment="The Last-Modified header the server gave, sent back the same way."
+    )
 
 
 class Supplier(Seen, Base):

@@ -8,7 +8,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from watchdog.db import shared_engine
-from watchdog.items import ContractItem, FactItem, InvalidItem
+from watchdog.extraction import KnownSupplier
+from watchdog.items import ArticleItem, ContractItem, FactItem, InvalidItem
+from watchdog.news import fact_items, known_suppliers
 from watchdog.store import Store
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ class StoragePipeline:
         self.batch_size = crawler.settings.getint("WATCHDOG_BATCH_SIZE")
         self.buffer: list[FactItem] = []
         self.store: Store | None = None
+        self.known: list[KnownSupplier] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -39,6 +42,18 @@ class StoragePipeline:
             self.stats.inc_value("watchdog/items_dropped")
             raise DropItem(f"invalid {type(item).__name__}: {error}") from error
         self.buffer.append(item)
+        if isinstance(item, ArticleItem):
+            if self.known is None:
+                self.known = known_suppliers(self.store.engine)
+            for fact in fact_items(item, self.known):
+                try:
+                    fact.validate()
+                except InvalidItem as error:
+                    self.stats.inc_value("watchdog/items_dropped")
+                    logger.warning("a fact in %s was dropped: %s", item.source.url, error)
+                    continue
+                self.stats.inc_value("watchdog/facts_reported")
+                self.buffer.append(fact)
         if len(self.buffer) >= self.batch_size:
             self.flush()
         return item

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from w3lib.url import canonicalize_url
 
 from watchdog.groups import join_group, record_past_membership
 from watchdog.identity import SupplierResolver
@@ -60,6 +63,11 @@ def year_of(item: ContractItem) -> int | None:
     """The year a contract's value is converted to pounds at: its award, else its release."""
     moment = item.awarded_on or item.release_at
     return moment.year if moment else None
+
+
+def official_first(table: Table, incoming: Any):
+    """An authority's own record replaces a report of it; a report never replaces an authority's record."""
+    return or_(incoming.basis == "official", table.c.basis == "reported")
 
 
 def release_is_newer(table: Table, incoming: Any):
@@ -212,7 +220,7 @@ class Store:
                 refs.extend(item.suppliers)
             elif isinstance(item, GroupMembershipItem):
                 refs.extend((item.member, item.group))
-            else:
+            elif isinstance(item, EnforcementItem | IncidentItem):
                 refs.append(item.supplier)
         resolved = iter(self.resolver.resolve(connection, refs, now) if refs else [])
         batch = Batch(now, document_ids, {id(ref): next(resolved) for ref in refs}, counts)
@@ -230,6 +238,34 @@ class Store:
                         connection, member_id, group_id, item.started_on, item.ended_on, item.note, now
                     )
 
+    def _as_known_action(self, connection: Connection, item: EnforcementItem, batch: Batch) -> EnforcementItem:
+        """One outcome reported by several outlets and by its authority is one action with several sources:
+        the same supplier, kind and principal sum (within 1%), in the same year when both give one. A report
+        joins the action already known; an authority's record takes over a report's action."""
+        principal = next((money for money in item.amounts if money.kind == item.kind), None)
+        if principal is None:
+            return item
+        actions, amounts = EnforcementAction.__table__, EnforcementAmount.__table__
+        query = (
+            select(actions.c.id, actions.c.fact_key, actions.c.basis, actions.c.action_date)
+            .join(amounts, amounts.c.enforcement_action_id == actions.c.id)
+            .where(
+                actions.c.supplier_id == batch.supplier_ids[id(item.supplier)],
+                actions.c.kind == item.kind,
+                amounts.c.kind == item.kind,
+                amounts.c.amount.between(principal.amount * Decimal("0.99"), principal.amount * Decimal("1.01")),
+                actions.c.fact_key != item.fact_key,
+            )
+        )
+        for action_id, fact_key, basis, action_date in connection.execute(query):
+            if item.action_date and action_date and item.action_date.year != action_date.year:
+                continue
+            if item.basis == "official" and basis == "reported":
+                connection.execute(update(actions).where(actions.c.id == action_id).values(fact_key=item.fact_key))
+                return item
+            return dataclasses.replace(item, fact_key=fact_key)
+        return item
+
     def _write_documents(self, connection: Connection, sources: list[SourceDocument], now: datetime) -> dict[str, int]:
         rows = {
             source.url: {
@@ -241,12 +277,15 @@ class Store:
                 "fetched_at": source.fetched_at,
                 "content_sha256": source.content_sha256,
                 "content_type": source.content_type,
+                "etag": source.etag,
+                "last_modified": source.last_modified,
                 "first_seen_at": now,
                 "last_seen_at": now,
             }
             for source in sources
         }
-        updated = ["kind", "publisher", "title", "published_at", "fetched_at", "content_sha256", "content_type"]
+        updated = ["kind", "publisher", "title", "published_at", "fetched_at", "content_sha256", "content_type", "etag",
+                   "last_modified"]  # fmt: skip
         upsert(connection, documents, list(rows.values()), ["url"], update=updated)
         return ids_by_key(connection, documents, ["url"], rows)
 
@@ -369,6 +408,8 @@ class Store:
         """Enforcement actions or incidents, with their amounts or figures and their sources."""
         if not items:
             return
+        if tables is ENFORCEMENT:
+            items = [self._as_known_action(connection, item, batch) for item in items]
         rows = {
             item.fact_key: {
                 "fact_key": item.fact_key,
@@ -378,7 +419,8 @@ class Store:
             }
             for item in items
         }
-        upsert(connection, tables.facts, list(rows.values()), ["fact_key"], update=["supplier_id", *tables.fields])
+        upsert(connection, tables.facts, list(rows.values()), ["fact_key"], update=["supplier_id", *tables.fields],
+               is_newer=official_first)  # fmt: skip
         fact_ids = ids_by_key(connection, tables.facts, ["fact_key"], rows)
         details, sources = {}, {}
         for item in items:
@@ -429,6 +471,19 @@ class Store:
                         update(table).where(table.c.contract_id.in_(contract_ids)).values(last_seen_at=now)
                     )
         self.counts.update(releases_unchanged=len(ids))
+
+    def news_memory(self) -> tuple[set[str], dict[str, tuple[str | None, str | None]]]:
+        """What a news crawl needs to know: the canonical URLs of the articles stored, and each feed's ETag and
+        Last-Modified."""
+        with self.engine.connect() as connection:
+            urls = {
+                canonicalize_url(url)
+                for url in connection.scalars(select(documents.c.url).where(documents.c.kind == "news"))
+            }
+            validators = connection.execute(
+                select(documents.c.url, documents.c.etag, documents.c.last_modified).where(documents.c.kind == "other")
+            )
+            return urls, {url: (etag, modified) for url, etag, modified in validators}
 
     def analyze(self) -> None:
         """Refresh the query planner's statistics, as a large load leaves them stale."""

@@ -65,6 +65,14 @@ def other_names(name: str) -> list[str]:
     return [n for n in found if n]
 
 
+def short_name(name: str) -> str:
+    """The main name as written, without its trailing legal form: "Serco Geografix Ltd" -> "Serco Geografix"."""
+    words = main_name(name).split()
+    while len(words) > 1 and re.sub(r"[^a-z]", "", words[-1].lower()) in LEGAL_FORM_WORDS:
+        words.pop()
+    return " ".join(words).rstrip(",")
+
+
 def name_key(name: str) -> str:
     """The matching form of a name: its main name in lower case, '&' as 'and', no punctuation, no trailing
     legal form, no leading 'The' ("The Serco Group PLC (t/a Serco)" -> "serco group")."""

@@ -1,0 +1,136 @@
+"""UK news: feeds (RSS 2.0 and Atom) and the articles they list.
+
+Feeds are asked for with the ETag and Last-Modified they last gave (conditional GET), so an unchanged feed
+costs a 304. Each article is fetched once: one already stored (by its canonical URL) is not asked for again.
+The storage pipeline reads the article's facts about known suppliers (watchdog/news.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import scrapy
+import trafilatura
+import yaml
+from scrapy.http import Response
+from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
+
+from watchdog.items import ArticleItem, FeedItem, SourceDocument
+from watchdog.normalise.dates import parse_timestamp
+from watchdog.spiders.base import WatchdogSpider
+
+DEFAULT_FEEDS = Path(__file__).resolve().parent.parent / "data" / "news_feeds.yaml"
+
+
+def read_feeds_file(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    listed = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else text.split()
+    return [str(url).strip() for url in listed or [] if str(url).strip()]
+
+
+def entry_time(entry) -> datetime | None:
+    """When a feed says an entry was published (feedparser reads RSS and Atom dates into UTC)."""
+    moment = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime(*moment[:6], tzinfo=UTC) if moment else None
+
+
+class NewsSpider(WatchdogSpider):
+    name = "news"
+    allowed_arguments = ("feeds", "feeds_file", "base_url")
+    base_url = "https://feeds.bbci.co.uk"  # the default feeds' host; feeds= names others
+    custom_settings = {"DOWNLOAD_DELAY": 2.0}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if kwargs.get("feeds"):
+            self.feeds = [url.strip() for url in kwargs["feeds"].split(",") if url.strip()]
+        else:
+            self.feeds = read_feeds_file(Path(kwargs.get("feeds_file") or DEFAULT_FEEDS))
+        self.known_urls: set[str] = set()
+        self.feed_validators: dict[str, tuple[str | None, str | None]] = {}
+
+    @classmethod
+    def check_arguments(cls, **kwargs: Any) -> None:
+        super().check_arguments(**kwargs)
+        if kwargs.get("feeds") and kwargs.get("feeds_file"):
+            raise ValueError("give feeds or feeds_file, not both")
+        if kwargs.get("feeds_file") and not Path(kwargs["feeds_file"]).is_file():
+            raise ValueError(f"feeds_file {kwargs['feeds_file']!r} is not a file")
+
+    async def start(self):
+        for url in self.feeds:
+            etag, last_modified = self.feed_validators.get(url, (None, None))
+            headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
+            yield scrapy.Request(
+                url, headers=headers, callback=self.parse_feed, errback=self.failed,
+                meta={"handle_httpstatus_list": [304]}, dont_filter=True,
+            )  # fmt: skip
+
+    def parse_feed(self, response: Response) -> Iterator[FeedItem | scrapy.Request]:
+        if response.status == 304:
+            self.logger.info("feed %s: not modified since the last crawl", response.url)
+            return
+        feed = feedparser.parse(response.body)
+        if not feed.entries:
+            # A feed that answers 200 with an HTML page parses to nothing: say so rather than pass silently.
+            self.crawler.stats.inc_value("watchdog/empty_feeds")
+            self.logger.warning("feed %s: no items (%s)", response.url, feed.get("bozo_exception") or "empty")
+            return
+        yield FeedItem(
+            SourceDocument(
+                url=response.url,
+                kind="other",
+                publisher=feed.feed.get("title"),
+                title=feed.feed.get("title"),
+                fetched_at=datetime.now(UTC),
+                content_sha256=self.archive(response.body),
+                content_type=response.headers.get(b"Content-Type", b"").decode("latin-1") or None,
+                etag=(response.headers.get(b"ETag") or b"").decode("latin-1") or None,
+                last_modified=(response.headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+            )  # fmt: skip
+        )
+        self.crawler.stats.inc_value("watchdog/feed_items", len(feed.entries))
+        for entry in feed.entries:
+            link = entry.get("link")
+            if not link or canonicalize_url(link) in self.known_urls:
+                continue
+            self.known_urls.add(canonicalize_url(link))
+            yield response.follow(
+                link, callback=self.parse_article, errback=self.failed,
+                meta={"publisher": feed.feed.get("title"), "feed_date": entry_time(entry)},
+            )  # fmt: skip
+
+    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+        html = response.text
+        document = trafilatura.bare_extraction(html, url=response.url, with_metadata=True)
+        if document is None or not (document.text or "").strip():
+            self.logger.error("article %s: no main text found", response.url)
+            return
+        canonical = response.css('link[rel="canonical"]::attr(href)').get()
+        url = response.urljoin(canonical) if canonical else response.url
+        if canonicalize_url(url) in self.known_urls and url != response.url:
+            return
+        self.known_urls.add(canonicalize_url(url))
+        published = parse_timestamp(document.date) or response.meta.get("feed_date")
+        self.crawler.stats.inc_value("watchdog/articles")
+        yield ArticleItem(
+            SourceDocument(
+                url=url,
+                kind="news",
+                publisher=document.sitename or response.meta.get("publisher"),
+                title=document.title,
+                published_at=published,
+                fetched_at=datetime.now(UTC),
+                content_sha256=self.archive(response.body),
+                content_type="text/html",
+            ),  # fmt: skip
+            text=document.text,
+        )
+
+    def failed(self, failure: Failure) -> None:
+        self.logger.error("%s failed: %s", failure.request.url, failure.getErrorMessage() or failure.type.__name__)
