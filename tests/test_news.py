@@ -130,3 +130,16 @@ def test_faults_are_counted_and_a_second_crawl_adds_nothing(site, engine, databa
     asked = [path for path, _ in site.requests]
     assert ("/uk-news/rss", '"rss-1"') in site.requests  # conditional GET: the feed answered 304
     assert not [path for path in asked if path.startswith(("/uk-news/2020", "/news/business"))]
+
+
+def test_the_supplier_command_shows_the_reports_with_their_evidence(site, engine, database_url):
+    from click.testing import CliRunner
+
+    from watchdog.cli import main
+
+    crawl(database_url, "news", feeds(site))
+    output = CliRunner().invoke(main, ["--db", database_url, "supplier", "Serco", "Group", "plc"]).output
+    assert output.startswith("Serco Group plc\nGroup: Serco Group plc, 2 entities")
+    assert "2020-05-01  incident: data_breach [reported]" in output
+    assert 'evidence: "Weeks after the contract began, in May 2020, Serco exposed the email addresses' in output
+    assert "2019-07-01  enforcement: dpa_penalty [reported]\n    Serco Geografix Ltd" in output

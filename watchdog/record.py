@@ -116,5 +116,7 @@ def record_lines(connection: Connection, supplier_id: int) -> Iterator[str]:
             yield f"    {amount_text(event)}"
         if event.title:
             yield f"    {shorten(event.title)}"
+        if event.evidence:
+            yield f"    evidence: \"{shorten(event.evidence, 2 * DESCRIPTION_WIDTH)}\""
         if event.source_url:
             yield f"    source: {event.source_url}"

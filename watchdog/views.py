@@ -48,6 +48,7 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
             "qualifier": "Words beside the amount as written: up to, over, almost, plus VAT.",
             "basis": "official (from the buyer or authority) or reported (from the news).",
             "source_url": "Where to read it: the notice page, or the latest source document.",
+            "evidence": "The sentence or passage of that source that states it (for facts read from the news).",
             "first_seen_at": "When a crawl first found it (UTC).",
             "last_seen_at": "When a crawl last found it (UTC).",
         },

@@ -55,6 +55,10 @@ VIEWS = {
                    SELECT d.url FROM contract_sources src JOIN documents d ON d.id = src.document_id
                    WHERE src.contract_id = c.id ORDER BY src.last_seen_at DESC, d.id DESC LIMIT 1
                )) AS source_url,
+               (
+                   SELECT src.evidence FROM contract_sources src WHERE src.contract_id = c.id
+                   ORDER BY src.last_seen_at DESC, src.id DESC LIMIT 1
+               ) AS evidence,
                cs.first_seen_at, cs.last_seen_at
         FROM contract_suppliers cs
         JOIN contracts c ON c.id = cs.contract_id
@@ -70,6 +74,10 @@ VIEWS = {
                    SELECT d.url FROM enforcement_action_sources src JOIN documents d ON d.id = src.document_id
                    WHERE src.enforcement_action_id = e.id ORDER BY src.last_seen_at DESC, d.id DESC LIMIT 1
                ),
+               (
+                   SELECT src.evidence FROM enforcement_action_sources src WHERE src.enforcement_action_id = e.id
+                   ORDER BY src.last_seen_at DESC, src.id DESC LIMIT 1
+               ),
                e.first_seen_at, e.last_seen_at
         FROM enforcement_actions e
         JOIN supplier_groups sg ON sg.supplier_id = e.supplier_id
@@ -83,6 +91,10 @@ VIEWS = {
                (
                    SELECT d.url FROM incident_sources src JOIN documents d ON d.id = src.document_id
                    WHERE src.incident_id = i.id ORDER BY src.last_seen_at DESC, d.id DESC LIMIT 1
+               ),
+               (
+                   SELECT src.evidence FROM incident_sources src WHERE src.incident_id = i.id
+                   ORDER BY src.last_seen_at DESC, src.id DESC LIMIT 1
                ),
                i.first_seen_at, i.last_seen_at
         FROM incidents i
