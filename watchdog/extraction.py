@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from watchdog.normalise.dates import ReportedDate
-from watchdog.normalise.money import Amount
+from watchdog.normalise.dates import ReportedDate, parse_date
+from watchdog.normalise.money import Amount, find_amounts
 from watchdog.normalise.names import main_name, short_name
 
 CONTRACT = "contract"
@@ -61,24 +61,23 @@ OTHER_PARTY = re.compile(
     r"the home office|the nhs|rival|competitor|subcontractor|former owner|predecessor)\b",
     re.IGNORECASE,
 )
-ATTRIBUTIVE = re.compile(
-    r"\s+(?:subsidiary|subsidiaries|worker|workers|employee|employees|staff|spokesman|spokeswoman|spokesperson|"
-    r"executive|boss|chief|manager|managers|guard|guards|officer|officers|director|shareholders?)\b",
-    re.IGNORECASE,
-)
+# "a Serco subsidiary" names another company: not the actor.
+ATTRIBUTIVE = re.compile(r"\s+(?:subsidiary|subsidiaries|rivals?|competitors?)\b", re.IGNORECASE)
 # "The council was fined": another party is the subject of the trigger.
 PASSIVE = re.compile(
     r"\b(?:council|trust|authority|department|ministry|government|hospital|police|home office|nhs)\b[^,;]{0,30}"
     r"\b(?:was|were|has been|had been)\s*$",
     re.IGNORECASE,
 )
+# "the fine imposed on a rival": the penalty fell on someone else.
+IMPOSED_ON_OTHER = re.compile(r"^[^;,]{0,20}\b(?:imposed on|levied on|handed to) (?:a|an|the|another)\b", re.IGNORECASE)
 # What was hoped, feared or denied is not a fact.
 HEDGED = re.compile(
     r"(?-i:\b(?:may|will)\b)|"  # lower case only: "May 2020" is a month
-    r"\b(?:could|might|would|shall|should|faces?|facing|risks?|threat(?:ened|ens)?|proposed|plans?|"
+    r"\b(?:could|can|might|would|shall|should|faces?|facing|risks?|threat(?:ened|ens)?|proposed|plans?|expects?|"
     r"considering|consider|expected to|bid(?:ding)? for|shortlisted|in the running|in talks|hopes?|wants?|"
     r"if|unless|whether|denied|denies|not (?:a |been |being )?(?:fined|a fine|penalised)|no (?:fine|penalty)|"
-    r"was not|were not|has not|have not|never)\b",
+    r"was not|were not|has not|have not|never|not aware|no evidence)\b",
     re.IGNORECASE,
 )
 
@@ -109,30 +108,59 @@ TRIGGERS = (
     trigger(
         CONTRACT,
         "award",
-        r"\b(?:won|wins|awarded|secured|landed|handed|given|signed|granted|extended)\b[^.;]{0,80}?"
-        r"\b(?:contracts?|deal|framework|work)\b|\b(?:contract|deal)\b[^.;]{0,40}?\b(?:awarded|handed|given)\b",
+        r"\b(?:won|wins|awarded|secured|landed|handed|given|signed|granted|extended)\b[^;]{0,80}?"
+        r"\b(?:contracts?|deal|framework|work)\b|\b(?:contract|deal)\b[^;]{0,40}?\b(?:awarded|handed|given)\b",
     ),
     trigger(
         INCIDENT_CATEGORY,
         "data_breach",
         r"\bdata breach\b|\bbreach of (?:personal )?data\b|\bleaked\b|\binstead of BCC\b"
-        r"|\bexposed\b[^.;]{0,60}\b(?:e-?mail addresses|personal data|details|records)\b",
+        r"|\bexposed\b[^;]{0,60}\b(?:e-?mail addresses|personal data|details|records)\b"
+        r"|\b(?:details|data|files|records|addresses)\b[^;]{0,60}\bexposed\b|\bshared the e-?mail addresses\b"
+        r"|\bcyber[- ]?attack\b|\bhack(?:ed|ers)\b|\bphishing\b|\bstole\b[^;]{0,30}\bdata\b",
     ),
-    trigger(INCIDENT_CATEGORY, "death_or_injury", r"\bdied\b|\bdeaths?\b|\bkilled\b|\binjur(?:ed|ies|y)\b"),
+    trigger(
+        INCIDENT_CATEGORY,
+        "death_or_injury",
+        r"\bdied\b|\bdeaths?\b|\bkilled\b|\binjur(?:ed|ies|y)\b|\bburn(?:s|ed|t)\b|\bfell\b|\bhurt\b",
+    ),
     trigger(
         INCIDENT_CATEGORY,
         "inspection_failure",
-        r"\brated inadequate\b|\binadequate by\b|\bfailed (?:an|its) inspection\b|\binspectors found\b",
+        r"\brated\b[^;]{0,80}\binadequate\b|\binadequate by\b|\bfailed (?:an|its) inspection\b"
+        r"|\binspectors found\b|\brequires? improvement\b",
     ),
     trigger(
         INCIDENT_CATEGORY,
         "service_failure",
-        r"\bmissed\b[^.;]{0,40}\b(?:appointments|screenings|visits|calls|deadlines)\b"
-        r"|\bservice failures?\b|\bfailed to deliver\b",
+        r"\bmissed\b[^;]{0,40}\b(?:appointments|screenings|visits|calls|deadlines|targets?)\b"
+        r"|\bservice failures?\b|\bfailed to (?:deliver|supply|meet|provide)\b|\bbacklog\b|\bdelays\b"
+        r"|\bunacceptable level\b",
+    ),
+    trigger(
+        INCIDENT_CATEGORY, "other", r"\briots?\b|\bescaped\b|\bescapes?\b|\b(?:altered|falsified)\b[^;]{0,40}\bdata\b"
+    ),
+    trigger(
+        ENFORCEMENT_CATEGORY,
+        "other",
+        r"\b(?:improvement|prohibition|warning|enforcement) notice\b|\bcensured?\b|\breprimand(?:ed)?\b",
     ),
 )
 DPA = next(rule for rule in TRIGGERS if rule.kind == "dpa_penalty")
-COSTS = re.compile(r"\bcosts?\b", re.IGNORECASE)
+# "no fine had been imposed": whatever else the sentence says, there was no fine.
+NO_FINE = re.compile(r"\bno (?:fine|penalty)\b|\bnot (?:a |been |being )?(?:fined|a fine|penalised)\b", re.IGNORECASE)
+# Repaying bonds or a loan is a company's finance, not money handed back to a buyer.
+DEBT = re.compile(
+    r"\b(?:bonds?|debts?|loans?|borrowings?|notes|credit facility|dividends?|shareholders)\b", re.IGNORECASE
+)
+# An event needs no sum for these kinds; other enforcement facts stand on their sum.
+KINDS_WITHOUT_SUM = {"other"}
+COSTS = re.compile(r"\bcosts\b", re.IGNORECASE)
+COSTS_BEFORE = re.compile(r"\bcosts (?:of|totalling)\s*$", re.IGNORECASE)
+# An executive's "compensation" is pay, not money paid to people a supplier wronged.
+PAY_PACKAGE = re.compile(
+    r"\b(?:chief executive|director|boss|remuneration|salary|bonus|pay package|total compensation)\b", re.IGNORECASE
+)
 FIGURE = re.compile(
     r"\b(?P<qualifier>almost|nearly|around|about|more than|over|some)?\s*(?P<value>\d{1,3}(?:,\d{3})+|\d+)\s+"
     r"(?P<unit>(?:[a-z][a-z'’-]*\s){0,2}(?:people|patients|tracers|staff|workers|prisoners|detainees|children|"
@@ -155,6 +183,36 @@ def sentences(text: str) -> list[str]:
     return pieces + ([current] if current else [])
 
 
+@dataclass(frozen=True)
+class Mention:
+    """A known supplier named in a sentence, and how: after a preposition ("from Serco"), or as the
+    owner of a person ("a Serco guard"), which decides which facts it can be the actor of."""
+
+    position: int
+    supplier: KnownSupplier
+    preposition: str | None = None
+    of_person: bool = False
+
+    def can_act_in(self, rule: Trigger) -> bool:
+        if rule.category == INCIDENT_CATEGORY:
+            return True  # "a riot at a G4S-run prison", "restrained by G4S guards": still its incident
+        if self.of_person:
+            return False  # "a former Serco employee was fined": a person, not the company
+        # Money is withheld or deducted "from" the supplier; otherwise a preposition names someone else.
+        return self.preposition is None or (self.preposition == "from" and rule.kind == "service_credit")
+
+
+PERSON = re.compile(
+    r"(?:['’]s)?\s+(?:former\s+)?(?:employees?|workers?|staff member|guards?|officers?|managers?|directors?|"
+    r"chief executive|boss|spokes(?:man|woman|person))\b",
+    re.IGNORECASE,
+)
+PREPOSITION_BEFORE = re.compile(
+    r"\b(?P<word>of|from|than|against|beating|unlike|not|over|rivals?|competitor|contractor)\s+"
+    r"(?:its\s+|the\s+|a\s+|an\s+)?(?:[a-z]+\s+){0,2}$",
+)
+
+
 class Mentions:
     """Finds the known suppliers a sentence names."""
 
@@ -164,85 +222,114 @@ class Mentions:
             for mention in (supplier.name, main_name(supplier.name), short_name(supplier.name), *supplier.mentions):
                 self.by_mention.setdefault(mention, supplier)
         alternatives = sorted(self.by_mention, key=len, reverse=True)
-        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?:['’]s)?(?![\w-])")
+        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?:['’]s)?(?!\w)")
         self.upper = {mention.upper(): supplier for mention, supplier in self.by_mention.items()}
 
-    def find(self, sentence: str) -> list[tuple[int, KnownSupplier]]:
-        """The suppliers a sentence names as actors: "a Serco subsidiary" and "a Serco worker" name others."""
-        found = [
-            (m.start(), self.by_mention[m.group(1)])
-            for m in self.pattern.finditer(sentence)
-            if not ATTRIBUTIVE.match(sentence, m.end())
-        ]
-        found += [
-            (m.start(), self.upper[word]) for m in re.finditer(r"\b[A-Z0-9&]{3,}(?: [A-Z0-9&]+)*\b", sentence)
-            if (word := m.group(0)) in self.upper and word not in self.by_mention
+    def find(self, sentence: str) -> list[Mention]:
+        """The suppliers a sentence names, except as another company's parent ("a Serco subsidiary")."""
+        matches = [(m, self.by_mention[m.group(1)]) for m in self.pattern.finditer(sentence)]
+        matches += [
+            (m, self.upper[m.group(0)]) for m in re.finditer(r"\b[A-Z0-9&]{3,}(?: [A-Z0-9&]+)*\b", sentence)
+            if m.group(0) in self.upper and m.group(0) not in self.by_mention
         ]  # fmt: skip
-        return sorted(found, key=lambda pair: pair[0])
+        found = []
+        for match, supplier in sorted(matches, key=lambda pair: pair[0].start()):
+            if ATTRIBUTIVE.match(sentence, match.end()):
+                continue
+            preposition = PREPOSITION_BEFORE.search(sentence[: match.start()])
+            found.append(Mention(match.start(), supplier, preposition and preposition["word"].lower(),
+                                 bool(PERSON.match(sentence, match.end()))))  # fmt: skip
+        return found
 
 
 def extract_facts(text: str, suppliers: Iterable[KnownSupplier]) -> list[Fact]:
     """Every fact the text states about a known supplier, each with its sentence."""
     mentions = Mentions(suppliers)
     facts: list[Fact] = []
-    previous: list[tuple[int, KnownSupplier]] = []
+    previous: list[Mention] = []
     for sentence in sentences(text):
         named = mentions.find(sentence)
-        if not named and previous and BACK_REFERENCE.search(sentence):
-            named = [(0, previous[-1][1])]
+        if BACK_REFERENCE.search(sentence) and previous:
+            referred = next((m for m in reversed(previous) if m.preposition is None and not m.of_person), None)
+            if referred and not any(m.supplier == referred.supplier for m in named):
+                named = [Mention(BACK_REFERENCE.search(sentence).start(), referred.supplier), *named]
+                named.sort(key=lambda mention: mention.position)
         facts += list(facts_in(sentence, named))
         previous = named or previous
     return facts
 
 
-def facts_in(sentence: str, named: list[tuple[int, KnownSupplier]]) -> Iterator[Fact]:
-    from watchdog.normalise.dates import parse_date
-    from watchdog.normalise.money import find_amounts
-
-    if not named:
-        return
-    found: dict[tuple[str, str], Fact] = {}
-    spans = []
+def triggers_in(sentence: str) -> list[tuple[int, int, Trigger]]:
+    spans: list[tuple[int, int, Trigger]] = []
     for rule in TRIGGERS:
         for match in rule.pattern.finditer(sentence):
-            if any(start <= match.start() < end for start, end, _ in spans):
-                continue
-            spans.append((match.start(), match.end(), rule))
+            if not any(start <= match.start() < end for start, end, _ in spans):
+                spans.append((match.start(), match.end(), rule))
     spans.sort(key=lambda span: span[0])
-    if not spans:
-        return
     if any(rule.kind == "dpa_penalty" for _, _, rule in spans):
         # Under a deferred prosecution agreement, "penalty" is the DPA's financial penalty.
         spans = [(s, e, DPA if rule.kind == "fine" else rule) for s, e, rule in spans]
+    if NO_FINE.search(sentence):
+        spans = [span for span in spans if span[2].kind != "fine"]
+    return spans
+
+
+def stands(sentence: str, start: int, end: int, rule: Trigger) -> bool:
+    """Whether the trigger states a thing that happened (not a hope, a threat, a denial, a company's debt)."""
+    clause = clause_around(sentence, start, end)
+    if HEDGED.search(NO_FINE.sub("", clause)):
+        return False
+    if rule.kind == "repayment" and DEBT.search(clause):
+        return False
+    if rule.kind == "compensation" and PAY_PACKAGE.search(clause):
+        return False
+    return not IMPOSED_ON_OTHER.search(sentence[end : end + 40])
+
+
+def facts_in(sentence: str, named: list[Mention]) -> Iterator[Fact]:
+    if not named:
+        return
+    spans = triggers_in(sentence)
     when = WHEN.search(sentence)
     date = parse_date(when.group("date")) if when else None
+    found: dict[tuple[str, str, str], Fact] = {}
+    owners: dict[int, tuple[str, str, str]] = {}
     for start, end, rule in spans:
-        clause = clause_around(sentence, start, end)
-        if HEDGED.search(clause):
+        if not stands(sentence, start, end, rule):
             continue
-        supplier = nearest_supplier(sentence, named, start, end)
-        if supplier is None:
+        actor = nearest_actor(sentence, [m for m in named if m.can_act_in(rule)], start, end)
+        if actor is None:
             continue
-        found.setdefault((rule.category, rule.kind), Fact(rule.category, rule.kind, supplier.name, sentence, date=date))
-    amounts = find_amounts(sentence)
-    for amount in amounts:
-        owner = nearest_trigger(spans, amount.start, amount.end, found)
-        if owner is None:
+        key = (rule.category, rule.kind, actor.name)
+        found.setdefault(key, Fact(rule.category, rule.kind, actor.name, sentence, date=date))
+        owners[start] = key
+    for amount in find_amounts(sentence):
+        key = owner_of(sentence, spans, owners, amount)
+        if key is None:
             continue
-        category, kind = owner
-        if category == ENFORCEMENT_CATEGORY and COSTS.search(sentence[max(0, amount.start - 12) : amount.end + 12]):
-            costs = found.setdefault((category, "costs"), Fact(category, "costs", found[owner].supplier, sentence,
-                                                                date=found[owner].date))  # fmt: skip
-            costs.amounts.append(amount)
-            continue
-        found[owner].amounts.append(amount)
+        category, kind, supplier = key
+        other = elliptical_supplier(sentence, named, amount, supplier)
+        if other is not None:
+            key = (category, kind, other.name)
+        elif category == ENFORCEMENT_CATEGORY and COSTS.search(sentence[amount.end : amount.end + 45].split("£")[0]):
+            key = (category, "costs", supplier)
+        elif category == ENFORCEMENT_CATEGORY and COSTS_BEFORE.search(
+            sentence[max(0, amount.start - 12) : amount.start]
+        ):
+            key = (category, "costs", supplier)
+        fact = found.setdefault(key, Fact(key[0], key[1], key[2], sentence, date=date))
+        fact.amounts.append(amount)
     for fact in found.values():
         if fact.category == INCIDENT_CATEGORY:
             fact.figures = [
                 Figure(int(m["value"].replace(",", "")), m.group(0).strip(), m["unit"])
                 for m in FIGURE.finditer(sentence)
             ]
-    yield from (fact for fact in found.values() if fact.category != ENFORCEMENT_CATEGORY or fact.amounts)
+    yield from (
+        fact
+        for fact in found.values()
+        if fact.category != ENFORCEMENT_CATEGORY or fact.amounts or fact.kind in KINDS_WITHOUT_SUM
+    )
 
 
 def clause_around(sentence: str, start: int, end: int) -> str:
@@ -252,27 +339,41 @@ def clause_around(sentence: str, start: int, end: int) -> str:
     return sentence[left + 1 if left >= 0 else 0 : min(rights) if rights else len(sentence)]
 
 
-def nearest_supplier(sentence: str, named, start: int, end: int) -> KnownSupplier | None:
-    """The supplier mentioned nearest the trigger, unless another party stands between them, or is the
-    subject of the trigger while the supplier comes after it ("the council was fined after a Serco...")."""
-    best = min(named, key=lambda pair: min(abs(pair[0] - start), abs(pair[0] - end)))
-    position = best[0]
-    if position < start:
-        return None if OTHER_PARTY.search(sentence[position:start]) else best[1]
-    subject = clause_around(sentence, start, end)[: max(0, start - clause_start(sentence, start))]
-    if OTHER_PARTY.search(sentence[end:position]) or (position >= end and PASSIVE.search(subject)):
+def nearest_actor(sentence: str, named: list[Mention], start: int, end: int) -> KnownSupplier | None:
+    """The supplier a trigger is about: the nearest named before it (its subject), else the nearest after, unless
+    another party stands between them or is the subject ("the council was fined after a Serco...")."""
+    before = [m for m in named if m.position < start]
+    if before:
+        mention = before[-1]
+        return None if OTHER_PARTY.search(sentence[mention.position : start]) else mention.supplier
+    after = [m for m in named if m.position >= start]
+    if not after:
         return None
-    return best[1]
+    mention = after[0]
+    clause = clause_around(sentence, start, end)
+    subject = clause[: max(0, start - sentence.find(clause))]
+    if OTHER_PARTY.search(sentence[end : mention.position]) or (mention.position >= end and PASSIVE.search(subject)):
+        return None
+    return mention.supplier
 
 
-def clause_start(sentence: str, start: int) -> int:
-    return sentence.find(clause_around(sentence, start, start))
+def owner_of(sentence: str, spans, owners: dict, amount) -> tuple[str, str, str] | None:
+    """The fact an amount belongs to: the nearest money-bearing trigger, preferring one in the same clause."""
+    candidates = [(start, end) for start, end, rule in spans if start in owners and rule.category != INCIDENT_CATEGORY]
+    if not candidates:
+        return None
+    clause = clause_around(sentence, amount.start, amount.end)
+    clause_start = sentence.find(clause)
+    same = [c for c in candidates if clause_start <= c[0] < clause_start + len(clause)] or candidates
+    start, _ = min(same, key=lambda c: min(abs(amount.start - c[1]), abs(c[0] - amount.end)))
+    return owners[start]
 
 
-def nearest_trigger(spans, amount_start: int, amount_end: int, found: dict) -> tuple[str, str] | None:
-    candidates = [
-        (min(abs(amount_start - end), abs(start - amount_end)), (rule.category, rule.kind))
-        for start, end, rule in spans
-        if (rule.category, rule.kind) in found and rule.category != INCIDENT_CATEGORY
-    ]
-    return min(candidates)[1] if candidates else None
+def elliptical_supplier(sentence: str, named: list[Mention], amount, owner: str) -> KnownSupplier | None:
+    """ "Serco agreed to repay £68.5m and G4S £108.9m": the second supplier named just before its own sum."""
+    for mention in named:
+        gap = sentence[mention.position : amount.start]
+        if mention.supplier.name != owner and 0 < len(gap) <= 30 and re.match(r"^[\w&'’ -]+\s*$", gap):
+            if re.search(r"(?:\band|,)\s*$", sentence[: mention.position]):
+                return mention.supplier
+    return None
