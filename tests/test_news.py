@@ -4,9 +4,8 @@ from them, stored as reports with their sentences, and one fact told twice store
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
-
 from crawling import crawl, last_run
+from sqlalchemy import text
 from static_site import Page, StaticSite
 
 FIXTURES = "tests/fixtures/news"
