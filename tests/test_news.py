@@ -97,8 +97,11 @@ def test_the_serco_article_gives_the_domain_facts_with_their_sentences(site, eng
         ("Serco Group plc", "data_breach", "2020-05-01", "296 contact tracers", "contact tracers")
     ]
     evidence = rows(engine, "SELECT evidence FROM incident_sources")
-    assert evidence == [("Weeks after the contract began, in May 2020, Serco exposed the email addresses of 296 "
-                         "contact tracers by copying them into one message instead of blind-copying them.",)]  # fmt: skip
+    sentence = (
+        "Weeks after the contract began, in May 2020, Serco exposed the email addresses of 296 "
+        "contact tracers by copying them into one message instead of blind-copying them."
+    )
+    assert evidence == [(sentence,)]
     groups = rows(engine, "SELECT DISTINCT group_name FROM supplier_events")
     assert groups == [("Serco Group plc",)]
 
