@@ -41,7 +41,8 @@ class CrawlSummary:
             f"{self.spider}: {status} ({reason}) in {self.seconds:.0f} s, "
             f"crawl run {self.stats.get('watchdog/crawl_run_id')}",
             f"  requests        {count('downloader/request_count')}",
-            f"  releases        {count('watchdog/releases')} on {count('watchdog/pages')} pages",
+            f"  pages           {count('watchdog/pages')}: {count('watchdog/releases')} releases, "
+            f"{count('watchdog/cases')} cases, {count('watchdog/articles')} articles",
             f"  contracts       {count('watchdog/contracts_new')} new, {count('watchdog/contracts_updated')} updated, "
             f"{count('watchdog/releases_unchanged')} releases seen before",
             f"  items           {count('watchdog/items_stored')} stored, {count('watchdog/items_dropped')} dropped",

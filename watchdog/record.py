@@ -117,6 +117,6 @@ def record_lines(connection: Connection, supplier_id: int) -> Iterator[str]:
         if event.title:
             yield f"    {shorten(event.title)}"
         if event.evidence:
-            yield f"    evidence: \"{shorten(event.evidence, 2 * DESCRIPTION_WIDTH)}\""
+            yield f'    evidence: "{shorten(event.evidence, 2 * DESCRIPTION_WIDTH)}"'
         if event.source_url:
             yield f"    source: {event.source_url}"

@@ -260,6 +260,8 @@ class Store:
         for action_id, fact_key, basis, action_date in connection.execute(query):
             if item.action_date and action_date and item.action_date.year != action_date.year:
                 continue
+            if item.basis == "official" and basis == "official":
+                continue  # two records from authorities, under two keys, are two actions
             if item.basis == "official" and basis == "reported":
                 connection.execute(update(actions).where(actions.c.id == action_id).values(fact_key=item.fact_key))
                 return item

@@ -1,0 +1,79 @@
+"""What the spiders of regulators' web pages share: their requests, the source document of a page, and a page
+that cannot be read, which is logged as an error while the crawl goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from watchdog.items import EnforcementItem, Money, SourceDocument
+from watchdog.normalise.money import Amount
+from watchdog.spiders.base import WatchdogSpider
+
+
+class MalformedPage(ValueError):
+    """A page without what every page of its register has; the message says what is missing."""
+
+
+def clean_text(text: str) -> str:
+    """Text as a reader sees it: no-break spaces (the HSE puts them inside labels) as spaces, words one space apart."""
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def joined_text(texts: Iterable[str], separator: str = " ") -> str:
+    """The text nodes of an element, cleaned and joined: lines split by <br> become "a, b" with separator ", "."""
+    return separator.join(cleaned for cleaned in map(clean_text, texts) if cleaned)
+
+
+def as_money(amount: Amount, kind: str, text: str | None = None) -> Money:
+    return Money(amount.amount, kind, amount.currency, amount.qualifier, text or amount.text)
+
+
+class RegisterSpider(WatchdogSpider):
+    """Reads a regulator's pages. A subclass names its authority, where its pages are, and how a case page
+    becomes enforcement items (`case_items`, raising MalformedPage when the page lacks what it needs)."""
+
+    authority: str
+    # Web pages, not an API: robots.txt is obeyed (the project's default) and requests are spaced out.
+    custom_settings = {"DOWNLOAD_DELAY": 3.0}
+
+    def request(self, url: str, callback: Callable, **meta) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.page_failed, meta=meta)
+
+    def on_this_site(self, link: str) -> str:
+        """A link the live site wrote in full, pointed at base_url, so a mirror or test server serves it too."""
+        live = type(self).base_url
+        return self.base_url + link[len(live) :] if link.startswith(live) else link
+
+    def source(self, response: Response, title: str | None = None) -> SourceDocument:
+        content_type = response.headers.get(b"Content-Type")
+        return SourceDocument(
+            url=response.url,
+            kind="regulator",
+            publisher=self.authority,
+            title=title,
+            fetched_at=datetime.now(UTC),
+            content_sha256=self.archive(response.body),
+            content_type=content_type.decode("latin-1") if content_type else None,
+        )
+
+    def read_case(self, response: Response) -> Iterator[EnforcementItem]:
+        self.crawler.stats.inc_value("watchdog/pages")
+        try:
+            items = list(self.case_items(response))
+        except MalformedPage as error:
+            self.logger.error("case page %s could not be read: %s; skipped", response.url, error)
+            return
+        self.crawler.stats.inc_value("watchdog/cases", len(items))
+        yield from items
+
+    def case_items(self, response: Response) -> Iterable[EnforcementItem]:
+        raise NotImplementedError
+
+    def page_failed(self, failure: Failure) -> None:
+        reason = failure.getErrorMessage() or failure.type.__name__
+        self.logger.error("%s could not be fetched: %s; skipped", failure.request.url, reason)
