@@ -21,7 +21,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from watchdog.items import ContractItem
+from watchdog.items import ContractItem, SourceDocument
 from watchdog.normalise.dates import parse_timestamp
 from watchdog.ocds import Fetch, contract_items
 
@@ -66,6 +66,26 @@ class WatchdogSpider(scrapy.Spider):
         base_url = kwargs.get("base_url")
         if base_url is not None and urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
+
+    def fetched_document(self, response: Response, kind: str, **details: Any) -> SourceDocument:
+        """The document a response is: its URL, when it was fetched, the SHA-256 of its body (kept in the
+        archive when there is one), its media type and HTTP validators; `details` adds the title and the like."""
+
+        def header(name: bytes) -> str | None:
+            return (response.headers.get(name) or b"").decode("latin-1") or None
+
+        return SourceDocument(
+            **{
+                "url": response.url,
+                "kind": kind,
+                "fetched_at": datetime.now(UTC),
+                "content_sha256": self.archive(response.body),
+                "content_type": header(b"Content-Type"),
+                "etag": header(b"ETag"),
+                "last_modified": header(b"Last-Modified"),
+                **details,
+            }
+        )
 
     def archive(self, body: bytes) -> str:
         """The body's SHA-256; the body itself is kept gzipped under that name if WATCHDOG_ARCHIVE_DIR is set."""

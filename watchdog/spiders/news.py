@@ -20,7 +20,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
-from watchdog.items import ArticleItem, FeedItem, SourceDocument
+from watchdog.items import ArticleItem, FeedItem
 from watchdog.normalise.dates import parse_timestamp
 from watchdog.spiders.base import WatchdogSpider
 
@@ -81,19 +81,8 @@ class NewsSpider(WatchdogSpider):
             self.crawler.stats.inc_value("watchdog/empty_feeds")
             self.logger.warning("feed %s: no items (%s)", response.url, feed.get("bozo_exception") or "empty")
             return
-        yield FeedItem(
-            SourceDocument(
-                url=response.url,
-                kind="other",
-                publisher=feed.feed.get("title"),
-                title=feed.feed.get("title"),
-                fetched_at=datetime.now(UTC),
-                content_sha256=self.archive(response.body),
-                content_type=response.headers.get(b"Content-Type", b"").decode("latin-1") or None,
-                etag=(response.headers.get(b"ETag") or b"").decode("latin-1") or None,
-                last_modified=(response.headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
-            )  # fmt: skip
-        )
+        title = feed.feed.get("title")
+        yield FeedItem(self.fetched_document(response, "other", publisher=title, title=title))
         self.crawler.stats.inc_value("watchdog/feed_items", len(feed.entries))
         for entry in feed.entries:
             link = entry.get("link")
@@ -119,15 +108,16 @@ class NewsSpider(WatchdogSpider):
         published = parse_timestamp(document.date) or response.meta.get("feed_date")
         self.crawler.stats.inc_value("watchdog/articles")
         yield ArticleItem(
-            SourceDocument(
+            self.fetched_document(
+                response,
+                "news",
                 url=url,
-                kind="news",
                 publisher=document.sitename or response.meta.get("publisher"),
                 title=document.title,
                 published_at=published,
-                fetched_at=datetime.now(UTC),
-                content_sha256=self.archive(response.body),
                 content_type="text/html",
+                etag=None,
+                last_modified=None,
             ),  # fmt: skip
             text=document.text,
         )

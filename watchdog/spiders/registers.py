@@ -4,7 +4,6 @@ that cannot be read, which is logged as an error while the crawl goes on."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 
 import scrapy
 from scrapy.http import Response
@@ -50,16 +49,7 @@ class RegisterSpider(WatchdogSpider):
         return self.base_url + link[len(live) :] if link.startswith(live) else link
 
     def source(self, response: Response, title: str | None = None) -> SourceDocument:
-        content_type = response.headers.get(b"Content-Type")
-        return SourceDocument(
-            url=response.url,
-            kind="regulator",
-            publisher=self.authority,
-            title=title,
-            fetched_at=datetime.now(UTC),
-            content_sha256=self.archive(response.body),
-            content_type=content_type.decode("latin-1") if content_type else None,
-        )
+        return self.fetched_document(response, "regulator", publisher=self.authority, title=title)
 
     def read_case(self, response: Response) -> Iterator[EnforcementItem]:
         self.crawler.stats.inc_value("watchdog/pages")
