@@ -145,3 +145,11 @@ def test_the_supplier_command_shows_the_reports_with_their_evidence(site, engine
     assert "2020-05-01  incident: data_breach [reported]" in output
     assert 'evidence: "Weeks after the contract began, in May 2020, Serco exposed the email addresses' in output
     assert "2019-07-01  enforcement: dpa_penalty [reported]\n    Serco Geografix Ltd" in output
+
+
+def test_base_url_asks_a_mirror_for_the_same_feeds(site, engine, database_url, tmp_path):
+    listed = tmp_path / "feeds.txt"
+    listed.write_text("https://www.theguardian.com/uk-news/rss\nhttps://feeds.bbci.co.uk/business/atom.xml\n")
+    crawl(database_url, "news", f"feeds_file={listed}", f"base_url={site.url}")
+    assert ("/uk-news/rss", None) in site.requests and ("/business/atom.xml", None) in site.requests
+    assert rows(engine, "SELECT COUNT(*) FROM incidents") == [(1,)]
