@@ -21,6 +21,8 @@ REFUSED = [
     "select name from suppliers;\n-- harmless?\nDELETE FROM suppliers",
     "WITH gone AS (DELETE FROM suppliers RETURNING id) SELECT * FROM gone",
     "PRAGMA query_only = OFF",
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
+    "SELECT lo_creat(-1)",
     "INSERT INTO suppliers (name, name_key, first_seen_at, last_seen_at) VALUES ('a', 'a', '2020-01-01', '2020-01-01')",
 ]
 

@@ -8,7 +8,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select, text
 
-from watchdog.items import ContractItem, EnforcementItem, SourceDocument, SupplierRef
+from watchdog.items import ContractItem, EnforcementItem, Money, SourceDocument, SupplierRef
 from watchdog.models import Base, Supplier
 from watchdog.pipelines import StoragePipeline
 from watchdog.store import Store
@@ -275,3 +275,24 @@ def test_company_numbers_are_padded_and_never_merged(engine):
     with engine.connect() as connection:
         numbers = connection.scalars(select(Supplier.company_number).order_by(Supplier.company_number)).all()
     assert numbers == ["00242246", "99999999"]
+
+
+def test_a_report_joins_the_authoritys_record_across_the_group_and_leaves_its_sums(engine):
+    report = EnforcementItem(
+        fact_key="reported:serco-dpa", supplier=serco.SERCO_GROUP, kind="dpa_penalty", basis="reported",
+        action_date=date(2019, 7, 4), date_precision="day",
+        amounts=[Money(Decimal("19100000"), "dpa_penalty", qualifier="about", text="about £19.1m")],
+        evidence="Serco agreed to pay about £19.1m under a deferred prosecution agreement.",
+        source=SourceDocument("https://news.example/serco-dpa", "news"),
+    )  # fmt: skip
+    Store(engine).write([*serco.GROUPS, serco.GEOGRAFIX_DPA])
+    Store(engine).write([report])
+    actions = rows(engine, "SELECT e.fact_key, s.name, e.basis FROM enforcement_actions e "
+                           "JOIN suppliers s ON s.id = e.supplier_id")  # fmt: skip
+    assert actions == [("sfo/serco-geografix/dpa", "Serco Geografix Ltd", "official")]
+    amounts = rows(engine, "SELECT kind, amount, qualifier FROM enforcement_amounts ORDER BY kind")
+    assert [(k, money(a), q) for k, a, q in amounts] == [
+        ("costs", money(3700000), None),
+        ("dpa_penalty", money(19200000), None),
+    ]
+    assert rows(engine, "SELECT COUNT(*) FROM enforcement_action_sources") == [(2,)]

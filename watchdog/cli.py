@@ -85,7 +85,7 @@ def crawl(url: str, spider: str, arguments: tuple[str, ...], settings: tuple[str
     """Run a spider into the database and print a summary.
 
     \b
-    Spiders: contracts_finder, find_a_tender (see README for their arguments).
+    Spiders: contracts_finder, find_a_tender, hse_convictions, sfo_dpas, news (see README for their arguments).
     Exit status: 0 finished cleanly; 1 finished, but some pages failed (see crawl_runs);
     2 could not start (unknown spider, bad argument, database to upgrade).
     """
@@ -172,7 +172,10 @@ def suppliers_review(url: str, limit: int) -> None:
         if pair["shared_buyers"]:
             click.echo(f"  both supplied: {'; '.join(pair['shared_buyers'][:5])}")
         first, second = pair["first"]["id"], pair["second"]["id"]
-        click.echo(f"  same:      watchdog suppliers merge #{first} #{second}")
+        if pair["first"]["company_number"] and pair["second"]["company_number"]:
+            click.echo(f"  one group: watchdog suppliers group #{second} #{first}")
+        else:
+            click.echo(f"  same:      watchdog suppliers merge #{first} #{second}")
         click.echo(f"  not same:  watchdog suppliers reject #{first} #{second}")
 
 

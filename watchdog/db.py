@@ -39,7 +39,11 @@ def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     """An engine for the configured database; SQLite gets foreign keys, WAL and a busy timeout."""
-    engine = create_engine(database_url(url), **kwargs)
+    url = database_url(url)
+    if url.startswith("postgresql"):
+        # Times are stored in UTC; the session reads them (and takes date() of them) in UTC too.
+        kwargs.setdefault("connect_args", {"options": "-c timezone=UTC"})
+    engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite_connection)
     return engine

@@ -57,8 +57,11 @@ class CrawlRunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         logging.getLogger().removeHandler(self.errors)
         stats = self.crawler.stats
-        for name, count in after_crawl(self.store.engine, since=self.started_at).items():
-            stats.set_value(f"watchdog/{name}", count)
+        try:
+            for name, count in after_crawl(self.store.engine, since=self.started_at).items():
+                stats.set_value(f"watchdog/{name}", count)
+        except Exception:  # the crawl's own record must still be closed
+            logging.getLogger(__name__).exception("applying identity decisions and groups after the crawl failed")
         errors = stats.get_value("log_count/ERROR", 0)
         if reason in INTERRUPTED_REASONS:
             status = "interrupted"

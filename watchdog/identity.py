@@ -48,7 +48,8 @@ class SupplierResolver:
         for ref, key in zip(refs, keys, strict=False):
             first_ref.setdefault(key, ref)
 
-        self._resolve_numbers(connection, {n: keys[i] for i, n in enumerate(numbers) if n}, first_ref, now)
+        ref_of_number = {number: refs[i] for i, number in reversed(list(enumerate(numbers))) if number}
+        self._resolve_numbers(connection, {n: keys[i] for i, n in enumerate(numbers) if n}, ref_of_number, now)
         unnumbered = [i for i, n in enumerate(numbers) if not n]
         self._resolve_identifiers(connection, [pair for i in unnumbered for pair in other_identifiers(refs[i])])
         ids: list[int | None] = [self.by_number[n] if n else None for n in numbers]
@@ -62,21 +63,29 @@ class SupplierResolver:
         return resolved
 
     def _resolve_numbers(
-        self, connection: Connection, key_by_number: dict[str, str], first_ref: dict[str, SupplierRef], now: datetime
-    ) -> None:
+        self, connection: Connection, key_by_number: dict[str, str], ref_of_number: dict[str, SupplierRef],
+        now: datetime,
+    ) -> None:  # fmt: skip
         wanted = [n for n in key_by_number if n not in self.by_number]
         if not wanted:
             return
         self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], wanted))
         missing = [n for n in wanted if n not in self.by_number]
         for number in missing:
-            # A name-only entity with exactly this name is taken to be the one the number identifies.
-            connection.execute(
-                update(suppliers)
-                .where(UNREGISTERED, suppliers.c.name_key == key_by_number[number])
-                .values(company_number=number, last_seen_at=now)
-            )
-        rows = [self._new_row(first_ref[key_by_number[n]], key_by_number[n], n, now) for n in missing]
+            # A name-only entity with exactly this name is taken to be the one the number identifies, unless a
+            # company with a number already goes by that name: then the name-only entity stands for the doubt.
+            key = key_by_number[number]
+            numbered = select(suppliers.c.id).where(~UNREGISTERED, suppliers.c.name_key == key).union(
+                select(aliases.c.supplier_id).join(suppliers, suppliers.c.id == aliases.c.supplier_id)
+                .where(~UNREGISTERED, aliases.c.name_key == key)
+            )  # fmt: skip
+            if connection.execute(numbered).first() is None:
+                connection.execute(
+                    update(suppliers)
+                    .where(UNREGISTERED, suppliers.c.name_key == key)
+                    .values(company_number=number, last_seen_at=now)
+                )
+        rows = [self._new_row(ref_of_number[n], key_by_number[n], n, now) for n in missing]
         upsert(connection, suppliers, rows, ["company_number"])
         self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], missing))
 

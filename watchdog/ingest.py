@@ -30,7 +30,7 @@ from watchdog.spiders.base import OCDSSpider
 from watchdog.store import Store, utcnow
 
 logger = logging.getLogger(__name__)
-PACKAGE_ARRAYS = {"releases.item": "release", "records.item": "record"}
+PACKAGE_ARRAYS = {"releases.item": "release", "records.item": "record", "item": "a bare list"}
 
 
 def portals(settings) -> dict[str, Portal]:
@@ -55,7 +55,8 @@ def releases_of(document: dict) -> Iterator[dict]:
         for record in document["records"]:
             yield from releases_of(record) if isinstance(record, dict) else ()
     elif "compiledRelease" in document or isinstance(document.get("releases"), list):
-        embedded = [r for r in document.get("releases") or [] if isinstance(r, dict) and "tag" in r]
+        # Embedded releases carry an ocid; linked ones (url, date, tag) do not, and the compiled release stands in.
+        embedded = [r for r in document.get("releases") or [] if isinstance(r, dict) and "ocid" in r and "tag" in r]
         yield from embedded or [document.get("compiledRelease") or {}]
     elif "ocid" in document:
         yield document
@@ -233,7 +234,13 @@ class Ingest:
             )
             return []
         items = []
-        for item in contract_items(release, portal, portal.base_url, Fetch(), fingerprint):
+        try:
+            mapped = list(contract_items(release, portal, portal.base_url, Fetch(), fingerprint))
+        except (AttributeError, TypeError, ValueError) as error:
+            summary.errors += 1
+            logger.error("release %s cannot be read (%s); skipped", release.get("id"), error)
+            return []
+        for item in mapped:
             try:
                 item.validate()
             except InvalidItem as error:

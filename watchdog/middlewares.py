@@ -11,6 +11,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
+from scrapy.utils.misc import load_object
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ class PoliteRetryMiddleware:
         self.max_wait = settings.getfloat("WATCHDOG_MAX_WAIT")
         self.backoff = settings.getfloat("WATCHDOG_BACKOFF")
         self.scale = settings.getfloat("WATCHDOG_WAIT_SCALE")
+        # Timeouts and dropped connections may pass; robots.txt, DNS and TLS refusals will not.
+        self.exceptions_to_retry = tuple(
+            load_object(path) if isinstance(path, str) else path for path in settings.getlist("RETRY_EXCEPTIONS")
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
@@ -86,7 +91,7 @@ class PoliteRetryMiddleware:
         return response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if request.meta.get("dont_retry"):
+        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
             return None
         return await self.retry_later(request, f"{type(exception).__name__}: {exception}")
 

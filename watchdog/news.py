@@ -2,7 +2,7 @@
 
 The same fact told by several outlets gets the same key (supplier, kind, sum, year), so it is stored once
 with several sources; the store also folds a reported enforcement action into the authority's own record of
-it (watchdog/store.py, `matching_action`).
+it (watchdog/store.py, `Store._as_known_action`).
 """
 
 from __future__ import annotations

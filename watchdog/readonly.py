@@ -5,10 +5,13 @@ Three guards, so no single one has to be perfect:
 2. the connection itself cannot write: SQLite gets `PRAGMA query_only` and an authorizer that allows
    only reading (no ATTACH, no PRAGMA); PostgreSQL runs a READ ONLY transaction that is rolled back;
 3. on PostgreSQL the query runs in a server-side cursor, which refuses a second statement outright.
+A read-only PostgreSQL transaction can still call server administration functions, so those are refused by
+name, and a query may run for at most QUERY_TIMEOUT.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +24,13 @@ from watchdog.db import make_engine
 
 SQLITE_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 ROWS_PER_FETCH = 1000
+QUERY_TIMEOUT = "10min"
+# Functions that act on the server or other sessions even inside a read-only transaction.
+SERVER_FUNCTIONS = re.compile(
+    r"\b(?:pg_terminate_backend|pg_cancel_backend|pg_sleep\w*|pg_reload_conf|pg_rotate_logfile|pg_read_\w*file|"
+    r"pg_ls_\w+|pg_advisory\w*|pg_notify|lo_\w+|dblink\w*|set_config)\s*\(",
+    re.IGNORECASE,
+)
 
 
 class StatementRefused(ValueError):
@@ -39,6 +49,9 @@ def single_select(sql: str) -> str:
     if len(statements) > 1:
         raise StatementRefused("only one statement can be run at a time")
     statement = statements[0]
+    if SERVER_FUNCTIONS.search(statement.value):
+        name = SERVER_FUNCTIONS.search(statement.value).group(0).rstrip("( ")
+        raise StatementRefused(f"{name} acts on the database server, not its data; it is not run here")
     if statement.get_type() != "SELECT":
         first_word = statement.token_first(skip_cm=True, skip_ws=True).value.split()[0].upper()
         raise StatementRefused(f"only SELECT queries can be run here, not {first_word}; nothing was changed")
@@ -61,6 +74,7 @@ def read_only_connection(url: str | None = None) -> Iterator[Connection]:
                 raw.set_authorizer(_allow_reading_only)
             else:
                 connection = connection.execution_options(postgresql_readonly=True)
+                connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{QUERY_TIMEOUT}'")
             try:
                 yield connection
             finally:

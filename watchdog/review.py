@@ -9,6 +9,7 @@ name back), applies the groups file, and looks for new candidate pairs.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +45,7 @@ decisions = SupplierDecision.__table__
 memberships = GroupMembership.__table__
 links = ContractSupplier.__table__
 GROUPS_FILE_VARIABLE = "WATCHDOG_GROUPS_FILE"
+logger = logging.getLogger(__name__)
 
 
 class DecisionRefused(ValueError):
@@ -244,7 +246,13 @@ def apply_groups_file(connection: Connection, path: Path, now: datetime) -> int:
         members = [m for m in (find_by_name(connection, name) for name in entry.members) if m is not None]
         if not members:
             continue
-        parent = find_by_name(connection, entry.parent)
+        holders = holders_of(connection, {name_key(entry.parent)})
+        if len(holders) > 1:
+            logger.warning(
+                "groups file %s: %r names %d suppliers; that group is skipped", path, entry.parent, len(holders)
+            )
+            continue
+        parent = holders.pop() if holders else None
         if parent is None:
             parent = connection.execute(
                 insert(suppliers)

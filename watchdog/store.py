@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from w3lib.url import canonicalize_url
 
@@ -38,6 +38,7 @@ from watchdog.models import (
     EnforcementAction,
     EnforcementActionSource,
     EnforcementAmount,
+    GroupMembership,
     Incident,
     IncidentFigure,
     IncidentSource,
@@ -52,6 +53,7 @@ documents = Document.__table__
 buyers = Buyer.__table__
 contracts = Contract.__table__
 crawl_runs = CrawlRun.__table__
+memberships = GroupMembership.__table__
 contract_releases = ContractRelease.__table__
 
 
@@ -65,17 +67,28 @@ def year_of(item: ContractItem) -> int | None:
     return moment.year if moment else None
 
 
+def same_group(supplier_id: int):
+    """The suppliers of a supplier's group: its parent and every current member, itself included."""
+    current = memberships.c.ended_on.is_(None)
+    group = select(func.coalesce(
+        select(memberships.c.group_id).where(current, memberships.c.supplier_id == supplier_id).scalar_subquery(),
+        supplier_id,
+    )).scalar_subquery()  # fmt: skip
+    members = select(memberships.c.supplier_id).where(current, memberships.c.group_id == group)
+    return select(group).union(members)
+
+
 def official_first(table: Table, incoming: Any):
     """An authority's own record replaces a report of it; a report never replaces an authority's record."""
     return or_(incoming.basis == "official", table.c.basis == "reported")
 
 
 def release_is_newer(table: Table, incoming: Any):
-    """A release replaces the stored contract row unless the stored one is from a later release."""
+    """A release replaces the stored contract row unless the stored one is from a later release; an undated
+    release never replaces a dated one."""
     return or_(
-        incoming.latest_release_at.is_(None),
         table.c.latest_release_at.is_(None),
-        incoming.latest_release_at >= table.c.latest_release_at,
+        and_(incoming.latest_release_at.is_not(None), incoming.latest_release_at >= table.c.latest_release_at),
     )
 
 
@@ -87,6 +100,7 @@ class Batch:
     document_ids: dict[str, int]
     supplier_ids: dict[int, int]
     counts: Counter[str]
+    reports_of_official: set[str] = dataclasses.field(default_factory=set)
 
     @property
     def seen(self) -> dict[str, datetime]:
@@ -190,6 +204,7 @@ class Store:
         self.engine = engine
         self.resolver = SupplierResolver()
         self.counts: Counter[str] = Counter()
+        self.fingerprints_written: set[str] = set()
 
     def write(self, items: Sequence[FactItem], now: datetime | None = None) -> list[Rejected]:
         """Write items in one transaction; if the database refuses the batch, write them one by one,
@@ -200,6 +215,11 @@ class Store:
             with self.engine.begin() as connection:
                 self._write_batch(connection, items, now, counts)
             self.counts.update(counts)
+            self.fingerprints_written.update(
+                item.release_fingerprint
+                for item in items
+                if isinstance(item, ContractItem) and item.release_fingerprint
+            )
             return []
         except SQLAlchemyError as error:
             self.resolver.forget()
@@ -240,8 +260,10 @@ class Store:
 
     def _as_known_action(self, connection: Connection, item: EnforcementItem, batch: Batch) -> EnforcementItem:
         """One outcome reported by several outlets and by its authority is one action with several sources:
-        the same supplier, kind and principal sum (within 1%), in the same year when both give one. A report
-        joins the action already known; an authority's record takes over a report's action."""
+        the same kind and principal sum (within 1%), in the same year when both give one, against the same
+        supplier or another of its group ("Serco" in the press, Serco Geografix Ltd in the SFO's record). A
+        report joins the action already known, adding only a source to an authority's record; an authority's
+        record takes over a report's action. Two authorities' records are two actions."""
         principal = next((money for money in item.amounts if money.kind == item.kind), None)
         if principal is None:
             return item
@@ -250,22 +272,26 @@ class Store:
             select(actions.c.id, actions.c.fact_key, actions.c.basis, actions.c.action_date)
             .join(amounts, amounts.c.enforcement_action_id == actions.c.id)
             .where(
-                actions.c.supplier_id == batch.supplier_ids[id(item.supplier)],
+                actions.c.supplier_id.in_(same_group(batch.supplier_ids[id(item.supplier)])),
                 actions.c.kind == item.kind,
                 amounts.c.kind == item.kind,
                 amounts.c.amount.between(principal.amount * Decimal("0.99"), principal.amount * Decimal("1.01")),
                 actions.c.fact_key != item.fact_key,
             )
+            .order_by(actions.c.basis, actions.c.id)  # an authority's record ("official") first
         )
         for action_id, fact_key, basis, action_date in connection.execute(query):
             if item.action_date and action_date and item.action_date.year != action_date.year:
                 continue
             if item.basis == "official" and basis == "official":
-                continue  # two records from authorities, under two keys, are two actions
-            if item.basis == "official" and basis == "reported":
+                continue
+            if item.basis == "official":
                 connection.execute(update(actions).where(actions.c.id == action_id).values(fact_key=item.fact_key))
                 return item
-            return dataclasses.replace(item, fact_key=fact_key)
+            joined = dataclasses.replace(item, fact_key=fact_key)
+            if basis == "official":
+                batch.reports_of_official.add(fact_key)
+            return joined
         return item
 
     def _write_documents(self, connection: Connection, sources: list[SourceDocument], now: datetime) -> dict[str, int]:
@@ -427,8 +453,11 @@ class Store:
         details, sources = {}, {}
         for item in items:
             fact_id = fact_ids[item.fact_key]
-            for row in tables.detail_rows(item, fact_id):
-                details[tuple(row[name] for name in tables.detail_key)] = row
+            if item.fact_key in batch.reports_of_official and item.basis == "reported":
+                pass  # the authority's sums stand; the report adds a source
+            else:
+                for row in tables.detail_rows(item, fact_id):
+                    details[tuple(row[name] for name in tables.detail_key)] = row
             sources[(fact_id, item.source.url)] = batch.source_row(tables.fact_column, fact_id, item)
         refreshed = [c.name for c in tables.details.c if c.name not in {"id", *tables.detail_key}]
         upsert(connection, tables.details, list(details.values()), tables.detail_key, update=refreshed)
@@ -445,8 +474,9 @@ class Store:
             ).scalar_one()
 
     def seen_before(self, fingerprints: Iterable[str | None]) -> set[str]:
-        """The release fingerprints already stored: those releases have nothing new to write."""
-        wanted = sorted({f for f in fingerprints if f})
+        """The release fingerprints stored by an earlier crawl: those releases have nothing new to write.
+        A release this crawl is writing (its awards may span two batches) is never taken as seen."""
+        wanted = sorted({f for f in fingerprints if f} - self.fingerprints_written)
         found: set[str] = set()
         with self.engine.connect() as connection:
             for start in range(0, len(wanted), LOOKUP_CHUNK):

@@ -13,10 +13,12 @@ SUPPLIER = {
     "group_name": "The group's name.",
 }
 TOTALS = {
-    "contracts_count": "Contracts awarded.",
-    "contracts_value_gbp": "Sum of their initial values in pounds (values in other currencies are not counted).",
+    "contracts_count": "Contracts awarded, as published by buyers (contracts known only from the news are "
+    "in supplier_events, not counted here, as they may be published ones told again).",
+    "contracts_value_gbp": "Sum of their initial values in pounds (a value with no pounds figure is not counted).",
     "enforcement_count": "Enforcement actions: fines, deductions, repayments, DPA penalties, compensation...",
-    "penalties_value_gbp": "Sum in pounds of every amount of those actions, costs included.",
+    "penalties_value_gbp": "Sum in pounds of every amount of those actions, of every kind, costs included: "
+    "read supplier_events by amount_kind to keep fines, deductions and repayments apart.",
     "incidents_count": "Incidents: data breaches, deaths or injuries, service and inspection failures.",
     "first_event_date": "Date of the earliest contract, action or incident.",
     "last_event_date": "Date of the latest one.",

@@ -19,10 +19,11 @@ depends_on = None
 # Each statement runs unchanged on SQLite and PostgreSQL.
 # What supplier_record and group_record total, over rows of supplier_events.
 EVENT_TOTALS = """
-    COUNT(DISTINCT CASE WHEN event_type = 'contract' THEN event_id END) AS contracts_count,
-    SUM(CASE WHEN event_type = 'contract' THEN amount_gbp END) AS contracts_value_gbp,
+    COUNT(DISTINCT CASE WHEN event_type = 'contract' AND basis = 'official' THEN event_id END) AS contracts_count,
+    ROUND(SUM(CASE WHEN event_type = 'contract' AND basis = 'official' THEN amount_gbp END), 2)
+        AS contracts_value_gbp,
     COUNT(DISTINCT CASE WHEN event_type = 'enforcement' THEN event_id END) AS enforcement_count,
-    SUM(CASE WHEN event_type = 'enforcement' THEN amount_gbp END) AS penalties_value_gbp,
+    ROUND(SUM(CASE WHEN event_type = 'enforcement' THEN amount_gbp END), 2) AS penalties_value_gbp,
     COUNT(DISTINCT CASE WHEN event_type = 'incident' THEN event_id END) AS incidents_count,
     MIN(event_date) AS first_event_date, MAX(event_date) AS last_event_date
 """
@@ -46,7 +47,8 @@ VIEWS = {
     "supplier_events": """
         SELECT sg.supplier_id, sg.supplier_name, sg.company_number, sg.group_id, sg.group_name,
                COALESCE(c.awarded_on, date(c.published_at)) AS event_date,
-               CASE WHEN c.awarded_on IS NULL THEN 'day' ELSE c.date_precision END AS date_precision,
+               CASE WHEN c.awarded_on IS NOT NULL THEN c.date_precision
+                    WHEN c.published_at IS NOT NULL THEN 'day' ELSE 'unknown' END AS date_precision,
                'contract' AS event_type, c.id AS event_id, 'award' AS event_kind,
                c.title, c.description, b.name AS buyer_or_authority,
                c.initial_value AS amount, c.currency, c.initial_value_gbp AS amount_gbp,
@@ -121,7 +123,7 @@ VIEWS = {
                    {EVENT_TOTALS}
             FROM (
                 -- a contract won by two members of one group counts once for the group
-                SELECT DISTINCT group_id, event_type, event_id, amount_kind, amount_gbp, event_date
+                SELECT DISTINCT group_id, event_type, event_id, amount_kind, amount_gbp, event_date, basis
                 FROM supplier_events
             ) group_events
             GROUP BY group_id
@@ -135,9 +137,11 @@ VIEWS = {
         FROM (
             SELECT c.id AS contract_id, c.ocid, c.award_id, c.title, b.name AS buyer_name, c.currency,
                    (SELECT COUNT(*) FROM contract_releases r WHERE r.contract_id = c.id) AS releases_count,
-                   (SELECT r.value FROM contract_releases r WHERE r.contract_id = c.id AND r.value IS NOT NULL
+                   (SELECT r.value FROM contract_releases r
+                    WHERE r.contract_id = c.id AND r.value IS NOT NULL AND r.release_at IS NOT NULL
                     ORDER BY r.release_at, r.id LIMIT 1) AS first_value,
-                   (SELECT r.value FROM contract_releases r WHERE r.contract_id = c.id AND r.value IS NOT NULL
+                   (SELECT r.value FROM contract_releases r
+                    WHERE r.contract_id = c.id AND r.value IS NOT NULL AND r.release_at IS NOT NULL
                     ORDER BY r.release_at DESC, r.id DESC LIMIT 1) AS latest_value,
                    (SELECT MIN(r.release_at) FROM contract_releases r WHERE r.contract_id = c.id) AS first_release_at,
                    c.latest_release_at

@@ -223,7 +223,12 @@ class OCDSSpider(WatchdogSpider):
         self.crawler.stats.inc_value("watchdog/releases", len(releases))
         fetch = Fetch(fetched_at=datetime.now(UTC), content_sha256=self.archive(response.body))
         for release in releases:
-            yield from contract_items(release, self, self.base_url, fetch)
+            try:
+                items = list(contract_items(release, self, self.base_url, fetch))
+            except (AttributeError, TypeError, ValueError) as error:
+                self.logger.error("%s: release %r cannot be read (%s); skipped", where, release.get("id"), error)
+                continue
+            yield from items
 
         next_link = (package.get("links") or {}).get("next")
         if next_link:
