@@ -1,6 +1,6 @@
 """The storage pipeline writes the Serco example into the exact rows the public views promise."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import serco
@@ -296,3 +296,18 @@ def test_a_report_joins_the_authoritys_record_across_the_group_and_leaves_its_su
         ("dpa_penalty", money(19200000), None),
     ]
     assert rows(engine, "SELECT COUNT(*) FROM enforcement_action_sources") == [(2,)]
+
+
+def test_the_latest_release_says_who_won(engine):
+    def award(release_id, hour, supplier):
+        return ContractItem(
+            ocid="ocds-b5fd17-correction", award_id="1", release_id=release_id,
+            release_at=datetime(2025, 3, 11, hour, tzinfo=UTC), initial_value=Decimal(1000), currency="GBP",
+            suppliers=[SupplierRef(supplier)], source=SourceDocument(f"https://cf.example/{release_id}", "procurement"),
+        )  # fmt: skip
+
+    Store(engine).write([award("r1", 10, "Capita Business Services Ltd")])
+    Store(engine).write([award("r2", 11, "Serco Limited")])
+    Store(engine).write([award("r1", 10, "Capita Business Services Ltd")])  # the old release seen again
+    winners = rows(engine, "SELECT s.name FROM contract_suppliers cs JOIN suppliers s ON s.id = cs.supplier_id")
+    assert winners == [("Serco Limited",)]

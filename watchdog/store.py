@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from w3lib.url import canonicalize_url
 
@@ -258,6 +258,27 @@ class Store:
                         connection, member_id, group_id, item.started_on, item.ended_on, item.note, now
                     )
 
+    @staticmethod
+    def _drop_replaced_suppliers(
+        connection: Connection, items: list[ContractItem], contract_ids: dict, latest: dict, batch: Batch
+    ) -> None:
+        """Unlink a supplier an earlier release named as winner and the latest release does not."""
+        links = ContractSupplier.__table__
+        ids = set(contract_ids.values())
+        count = func.count()
+        counts = dict(
+            connection.execute(
+                select(links.c.contract_id, count).where(links.c.contract_id.in_(ids)).group_by(links.c.contract_id)
+            ).all()
+        )
+        for item in items:
+            contract_id = contract_ids[(item.ocid, item.award_id)]
+            winners = {batch.supplier_ids[id(ref)] for ref in item.suppliers}
+            if winners and item.release_at == latest[contract_id] and counts.get(contract_id, 0) > len(winners):
+                connection.execute(
+                    delete(links).where(links.c.contract_id == contract_id, links.c.supplier_id.not_in(winners))
+                )
+
     def _as_known_action(self, connection: Connection, item: EnforcementItem, batch: Batch) -> EnforcementItem:
         """One outcome reported by several outlets and by its authority is one action with several sources:
         the same kind and principal sum (within 1%), in the same year when both give one, against the same
@@ -386,9 +407,17 @@ class Store:
 
         seen = batch.seen
         links, releases, sources = {}, {}, {}
+        latest = dict(
+            connection.execute(
+                select(contracts.c.id, contracts.c.latest_release_at).where(
+                    contracts.c.id.in_(set(contract_ids.values()))
+                )
+            ).all()
+        )
         for item in items:
             contract_id = contract_ids[(item.ocid, item.award_id)]
-            for ref in item.suppliers:
+            # Who won is what the latest release says; an older release seen again names nobody.
+            for ref in item.suppliers if item.release_at == latest[contract_id] else ():
                 supplier_id = batch.supplier_ids[id(ref)]
                 links[(contract_id, supplier_id)] = {
                     "contract_id": contract_id,
@@ -410,6 +439,7 @@ class Store:
                 }
             sources[(contract_id, item.source.url)] = batch.source_row("contract_id", contract_id, item)
         upsert(connection, ContractSupplier.__table__, list(links.values()), ["contract_id", "supplier_id"])
+        self._drop_replaced_suppliers(connection, items, contract_ids, latest, batch)
         release_columns = ["fingerprint", "release_at", "tags", "value", "value_gross", "currency"]
         upsert(
             connection,

@@ -85,7 +85,9 @@ class NewsSpider(WatchdogSpider):
             self.logger.warning("feed %s: no items (%s)", response.url, feed.get("bozo_exception") or "empty")
             return
         title = feed.feed.get("title")
-        yield FeedItem(self.fetched_document(response, "other", publisher=title, title=title))
+        # Kept under the address asked for, which is where the next crawl looks for its validators.
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        yield FeedItem(self.fetched_document(response, "other", url=asked, publisher=title, title=title))
         self.crawler.stats.inc_value("watchdog/feed_items", len(feed.entries))
         for entry in feed.entries:
             link = entry.get("link")
