@@ -37,7 +37,7 @@ DATE_PRECISIONS = ("day", "month", "year", "unknown")
 BASES = ("official", "reported")
 DOCUMENT_KINDS = ("procurement", "regulator", "news", "other")
 CRAWL_STATUSES = ("running", "finished", "failed", "interrupted")
-CANDIDATE_STATUSES = ("open", "merged", "rejected")
+CANDIDATE_STATUSES = ("open", "rejected")
 DECISION_ACTIONS = ("merge", "split", "reject", "group", "ungroup")
 
 
@@ -208,7 +208,9 @@ class SupplierMatchCandidate(Base):
     score: Mapped[float] = mapped_column(comment="How alike the names are, 0 to 100.")
     reason: Mapped[str] = mapped_column(Text, comment="Why they were offered and not merged automatically.")
     status: Mapped[str] = mapped_column(
-        String(10), server_default="open", comment="open, merged or rejected (by a person)."
+        String(10),
+        server_default="open",
+        comment="open, or rejected by a person (a merged pair is gone: one supplier is left).",
     )
     found_at: Mapped[datetime] = mapped_column(comment="When the pair was first offered (UTC).")
 

@@ -136,6 +136,16 @@ def merge(connection: Connection, keep_id: int, other_id: int, by: str, reason: 
     for member in connection.scalars(members).all():
         leave_group(connection, member, now.date())
         join_group(connection, member, keep.id, now, note=f"member of #{other.id}, merged")
+    rejected = connection.execute(
+        select(candidates.c.supplier_id, candidates.c.other_supplier_id).where(
+            candidates.c.status == "rejected",
+            (candidates.c.supplier_id == other.id) | (candidates.c.other_supplier_id == other.id),
+        )
+    ).all()
+    for pair in rejected:
+        third = pair.other_supplier_id if pair.supplier_id == other.id else pair.supplier_id
+        if third != keep.id:  # "not the same as X" still holds for the supplier kept
+            set_pair_status(connection, keep.id, third, "rejected", f"rejected before #{other.id} was merged", now)
     connection.execute(delete(suppliers).where(suppliers.c.id == other.id))
     if other.company_number and not keep.company_number:
         connection.execute(
