@@ -71,18 +71,30 @@ class SupplierResolver:
             return
         self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], wanted))
         missing = [n for n in wanted if n not in self.by_number]
+        # A name-only entity with exactly this name is taken to be the one the number identifies, unless a
+        # company with a number already goes by that name: then the name-only entity stands for the doubt.
+        keys = sorted({key_by_number[number] for number in missing})
+        held = set(
+            connection.scalars(
+                select(suppliers.c.name_key).where(~UNREGISTERED, suppliers.c.name_key.in_(keys)).union(
+                    select(aliases.c.name_key).join(suppliers, suppliers.c.id == aliases.c.supplier_id)
+                    .where(~UNREGISTERED, aliases.c.name_key.in_(keys))
+                )
+            )
+        )  # fmt: skip
+        claimable = dict(
+            connection.execute(
+                select(suppliers.c.name_key, suppliers.c.id).where(
+                    UNREGISTERED, suppliers.c.name_key.in_([key for key in keys if key not in held])
+                )
+            ).all()
+        )
         for number in missing:
-            # A name-only entity with exactly this name is taken to be the one the number identifies, unless a
-            # company with a number already goes by that name: then the name-only entity stands for the doubt.
-            key = key_by_number[number]
-            numbered = select(suppliers.c.id).where(~UNREGISTERED, suppliers.c.name_key == key).union(
-                select(aliases.c.supplier_id).join(suppliers, suppliers.c.id == aliases.c.supplier_id)
-                .where(~UNREGISTERED, aliases.c.name_key == key)
-            )  # fmt: skip
-            if connection.execute(numbered).first() is None:
+            if key_by_number[number] in claimable:
+                supplier_id = claimable.pop(key_by_number[number])
                 connection.execute(
                     update(suppliers)
-                    .where(UNREGISTERED, suppliers.c.name_key == key)
+                    .where(suppliers.c.id == supplier_id)
                     .values(company_number=number, last_seen_at=now)
                 )
         rows = [self._new_row(ref_of_number[n], key_by_number[n], n, now) for n in missing]

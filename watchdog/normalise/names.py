@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -73,6 +74,7 @@ def short_name(name: str) -> str:
     return " ".join(words).rstrip(",")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same buyers and suppliers recur on every page
 def name_key(name: str) -> str:
     """The matching form of a name: its main name in lower case, '&' as 'and', no punctuation, no trailing
     legal form, no leading 'The' ("The Serco Group PLC (t/a Serco)" -> "serco group")."""
