@@ -56,17 +56,17 @@ KINDS = {
     "incident": ("data_breach", "death_or_injury", "service_failure", "inspection_failure", "other"),
 }
 SUPPLIERS = [
-    KnownSupplier("Serco Group plc", ("Serco", "Serco Group", "Serco Limited"), is_group_brand=True),
-    KnownSupplier("Capita plc", ("Capita", "Capita plc", "Capita Business Services"), is_group_brand=True),
-    KnownSupplier("G4S plc", ("G4S", "G4S plc", "G4S Care and Justice Services"), is_group_brand=True),
-    KnownSupplier("Mitie Group plc", ("Mitie", "Mitie Group", "Mitie Care and Custody"), is_group_brand=True),
-    KnownSupplier("Sodexo", ("Sodexo", "Sodexo Limited", "Sodexo Justice Services"), is_group_brand=True),
+    KnownSupplier("Serco Group plc", ("Serco", "Serco Group", "Serco Limited")),
+    KnownSupplier("Capita plc", ("Capita", "Capita plc", "Capita Business Services")),
+    KnownSupplier("G4S plc", ("G4S", "G4S plc", "G4S Care and Justice Services")),
+    KnownSupplier("Mitie Group plc", ("Mitie", "Mitie Group", "Mitie Care and Custody")),
+    KnownSupplier("Sodexo", ("Sodexo", "Sodexo Limited", "Sodexo Justice Services")),
     KnownSupplier("Atos IT Services UK Limited", ("Atos", "Atos Healthcare", "Atos IT Services")),
     KnownSupplier("Maximus UK Services Limited", ("Maximus", "Maximus UK")),
-    KnownSupplier("Interserve plc", ("Interserve", "Interserve plc"), is_group_brand=True),
-    KnownSupplier("Carillion plc", ("Carillion", "Carillion plc"), is_group_brand=True),
-    KnownSupplier("Babcock International Group plc", ("Babcock", "Babcock International"), is_group_brand=True),
-    KnownSupplier("Kier Group plc", ("Kier", "Kier Group"), is_group_brand=True),
+    KnownSupplier("Interserve plc", ("Interserve", "Interserve plc")),
+    KnownSupplier("Carillion plc", ("Carillion", "Carillion plc")),
+    KnownSupplier("Babcock International Group plc", ("Babcock", "Babcock International")),
+    KnownSupplier("Kier Group plc", ("Kier", "Kier Group")),
 ]
 
 

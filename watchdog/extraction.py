@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from watchdog.items import Figure
 from watchdog.normalise.dates import ReportedDate, parse_date
 from watchdog.normalise.money import Amount, find_amounts
 from watchdog.normalise.names import main_name, short_name
@@ -27,14 +29,6 @@ class KnownSupplier:
 
     name: str
     mentions: tuple[str, ...]
-    is_group_brand: bool = False
-
-
-@dataclass
-class Figure:
-    value: int
-    text: str
-    unit: str
 
 
 @dataclass
@@ -242,9 +236,10 @@ class Mentions:
         return found
 
 
-def extract_facts(text: str, suppliers: Iterable[KnownSupplier]) -> list[Fact]:
-    """Every fact the text states about a known supplier, each with its sentence."""
-    mentions = Mentions(suppliers)
+def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> list[Fact]:
+    """Every fact the text states about a known supplier, each with its sentence. Give a Mentions built once
+    when reading many texts: it compiles the names of every known supplier."""
+    mentions = suppliers if isinstance(suppliers, Mentions) else Mentions(suppliers)
     facts: list[Fact] = []
     previous: list[Mention] = []
     for sentence in sentences(text):
@@ -322,7 +317,7 @@ def facts_in(sentence: str, named: list[Mention]) -> Iterator[Fact]:
     for fact in found.values():
         if fact.category == INCIDENT_CATEGORY:
             fact.figures = [
-                Figure(int(m["value"].replace(",", "")), m.group(0).strip(), m["unit"])
+                Figure(m["unit"], m.group(0).strip(), Decimal(m["value"].replace(",", "")), m["qualifier"])
                 for m in FIGURE.finditer(sentence)
             ]
     yield from (

@@ -8,31 +8,31 @@ it (watchdog/store.py, `Store._as_known_action`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 
 from sqlalchemy import Engine, select
 
-from watchdog.extraction import CONTRACT, ENFORCEMENT_CATEGORY, Fact, KnownSupplier, extract_facts
+from watchdog.extraction import CONTRACT, ENFORCEMENT_CATEGORY, Fact, KnownSupplier, Mentions, extract_facts
 from watchdog.groups import read_groups_file
-from watchdog.items import ArticleItem, ContractItem, EnforcementItem, Figure, IncidentItem, Money, SupplierRef
+from watchdog.items import ArticleItem, ContractItem, EnforcementItem, IncidentItem, Money, SupplierRef
 from watchdog.models import Supplier
 from watchdog.normalise.names import main_name, name_key
 from watchdog.review import groups_files
 
 
-def known_suppliers(engine: Engine) -> list[KnownSupplier]:
-    """The suppliers news can name: the groups files' parents, brands and members, and every supplier with a
-    company number whose name is distinctive enough (two words or more) to find in prose."""
+def known_suppliers(engine: Engine) -> Mentions:
+    """The suppliers news can name, ready to find in sentences: the groups files' parents (also by brand) and
+    members, and every supplier with a company number whose name is distinctive enough (two words or more)
+    to find in prose. Built once per crawl."""
     known = []
     for path in groups_files():
         for entry in read_groups_file(path):
             mentions = tuple(filter(None, (entry.brand, main_name(entry.parent))))
-            known.append(KnownSupplier(entry.parent, mentions, is_group_brand=True))
+            known.append(KnownSupplier(entry.parent, mentions))
             known += [KnownSupplier(member, (main_name(member),)) for member in entry.members]
     with engine.connect() as connection:
         rows = connection.execute(select(Supplier.name).where(Supplier.company_number.is_not(None)))
         known += [KnownSupplier(name, (main_name(name),)) for (name,) in rows if len(name_key(name).split()) >= 2]
-    return known
+    return Mentions(known)
 
 
 def digest(*parts: object) -> str:
@@ -45,7 +45,7 @@ def principal(fact: Fact):
     return (plain or fact.amounts or [None])[0]
 
 
-def fact_items(article: ArticleItem, known: Iterable[KnownSupplier]) -> list:
+def fact_items(article: ArticleItem, known: Mentions) -> list:
     facts = extract_facts(article.text, known)
     items = []
     for fact in facts:
@@ -107,7 +107,7 @@ def item_of(fact: Fact, article: ArticleItem, facts: list[Fact]):
         incident_date=date.value if date else None,
         title=article.source.title,
         description=fact.sentence,
-        figures=[Figure(f.unit, f.text, f.value) for f in fact.figures],
+        figures=fact.figures,
         **dated,
         **common,
     )

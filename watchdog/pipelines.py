@@ -8,7 +8,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from watchdog.db import shared_engine
-from watchdog.extraction import KnownSupplier
+from watchdog.extraction import Mentions
 from watchdog.items import ArticleItem, ContractItem, FactItem, InvalidItem
 from watchdog.news import fact_items, known_suppliers
 from watchdog.store import Store
@@ -26,7 +26,7 @@ class StoragePipeline:
         self.batch_size = crawler.settings.getint("WATCHDOG_BATCH_SIZE")
         self.buffer: list[FactItem] = []
         self.store: Store | None = None
-        self.known: list[KnownSupplier] | None = None
+        self.known: Mentions | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:

@@ -67,6 +67,12 @@ class WatchdogSpider(scrapy.Spider):
         if base_url is not None and urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
 
+    def on_this_site(self, link: str) -> str:
+        """A link the live site wrote in full (links.next, a case page), pointed at base_url instead, so a
+        mirror or a test server serves it too."""
+        live = type(self).base_url
+        return self.base_url + link[len(live) :] if live and link.startswith(live) else link
+
     def fetched_document(self, response: Response, kind: str, **details: Any) -> SourceDocument:
         """The document a response is: its URL, when it was fetched, the SHA-256 of its body (kept in the
         archive when there is one), its media type and HTTP validators; `details` adds the title and the like."""
@@ -196,12 +202,6 @@ class OCDSSpider(WatchdogSpider):
         )
         for window in self.windows:
             yield self.page_request(self.window_url(window), window)
-
-    def on_this_site(self, link: str) -> str:
-        """A link the API gave (links.next) pointed at base_url, so a mirror or test server serves it too."""
-        parts = urlsplit(link)
-        path = parts.path[parts.path.index(self.search_path) :] if self.search_path in parts.path else parts.path
-        return f"{self.base_url}{path}?{parts.query}" if parts.query else f"{self.base_url}{path}"
 
     def parse_page(self, response: Response) -> Iterator[ContractItem | scrapy.Request]:
         window, page = response.meta["window"], response.meta["page"]

@@ -43,11 +43,6 @@ class RegisterSpider(WatchdogSpider):
     def request(self, url: str, callback: Callable, **meta) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.page_failed, meta=meta)
 
-    def on_this_site(self, link: str) -> str:
-        """A link the live site wrote in full, pointed at base_url, so a mirror or test server serves it too."""
-        live = type(self).base_url
-        return self.base_url + link[len(live) :] if link.startswith(live) else link
-
     def source(self, response: Response, title: str | None = None) -> SourceDocument:
         return self.fetched_document(response, "regulator", publisher=self.authority, title=title)
 
