@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from local_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JSON = {"Content-Type": "application/json; charset=utf-8"}
@@ -47,18 +47,13 @@ def too_many_requests(retry_after: str | None = None) -> Reply:
     return Reply(429, b"12 request limit in 2 minute exceeded", headers)
 
 
-class FakePortal:
+class FakePortal(LocalServer):
     def __init__(self, live_url: str, search_path: str, from_parameter: str, envelope: dict) -> None:
         self.live_url, self.search_path, self.from_parameter = live_url, search_path, from_parameter
         self.envelope = {k: v for k, v in envelope.items() if k not in ("releases", "links")}
         self.script: dict[tuple[str, str | None], deque[Reply]] = {}
         self.requests: list[dict[str, str]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__()
 
     def page(self, releases: list[dict], window_from: str, cursor: str | None = None) -> Reply:
         """A release package as the live API writes it, its next link pointing at the live site."""
@@ -79,32 +74,10 @@ class FakePortal:
             return self.page([], query.get(self.from_parameter, ""))
         return queue.popleft() if len(queue) > 1 else queue[0]
 
-    def handler(self):
-        portal = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                if parts.path == portal.search_path:
-                    portal.requests.append(query)
-                reply = portal.reply_to(parts.path, query)
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def __enter__(self) -> FakePortal:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path: str, headers) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if parts.path == self.search_path:
+            self.requests.append(query)
+        reply = self.reply_to(parts.path, query)
+        return reply.status, reply.headers, reply.body
