@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from postgres_server import PostgresServer, find_bindir  # noqa: E402
 
 FIXTURES = [
-    ROOT / "tests" / "fixtures" / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json",
-    ROOT / "tests" / "fixtures" / "fts_release_package_2026-10-06_limit4.json",
+    ROOT / "tests" / "fixtures" / "realdata" / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json",
+    ROOT / "tests" / "fixtures" / "realdata" / "fts_release_package_2026-10-06_limit4.json",
 ]
 NAME_VARIANTS = 5000
 BATCH = 1000

@@ -27,7 +27,7 @@ from watchdog.review import refresh_candidates
 from watchdog.store import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json"
+FIXTURE = ROOT / "tests" / "fixtures" / "realdata" / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json"
 BATCH = 1000
 LEGAL_FORMS = ["Limited", "Ltd", "Ltd.", "LIMITED", "plc", "PLC", "LLP", ""]
 PLACES = ["London", "Northern", "Midlands", "Scotland", "Wessex", "Coastal", "Thames", "Pennine", "Anglia", "Kent"]

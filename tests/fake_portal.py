@@ -17,12 +17,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from local_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
+REALDATA = FIXTURES / "realdata"  # real OCDS data, copied as published (PROVENANCE.md)
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return json.loads((REALDATA / name).read_text(encoding="utf-8"))
 
 
 @dataclass

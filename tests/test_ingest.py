@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from fake_portal import FIXTURES, fixture
+from fake_portal import REALDATA, fixture
 from sqlalchemy import text
 
 from watchdog.db import make_engine
@@ -57,7 +57,7 @@ def ingest(database_url, *paths):
 
 
 def ingest_files(database_url, names):
-    result = ingest(database_url, *(FIXTURES / name for name in names))
+    result = ingest(database_url, *(REALDATA / name for name in names))
     assert result.returncode == 0, result.stderr[-2000:]
     return result
 
@@ -91,10 +91,10 @@ def test_every_file_shape_gives_the_same_rows(tmp_path):
 
 def test_a_broken_file_is_an_error_and_the_rest_is_stored(tmp_path):
     broken = tmp_path / "broken.json"
-    text_of_page = (FIXTURES / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json").read_text()
+    text_of_page = (REALDATA / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json").read_text()
     broken.write_text(text_of_page[: len(text_of_page) // 2])
     url = f"sqlite:///{tmp_path / 'w.db'}"
-    outcome = ingest(url, broken, FIXTURES / "fts_release_package_2026-10-06_limit4.json")
+    outcome = ingest(url, broken, REALDATA / "fts_release_package_2026-10-06_limit4.json")
     assert outcome.returncode == 1
     assert "broken.json: cannot be read past release" in outcome.stderr
     with make_engine(url).connect() as connection:

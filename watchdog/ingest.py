@@ -24,7 +24,7 @@ from scrapy.spiderloader import SpiderLoader
 
 from watchdog.db import make_engine
 from watchdog.items import ContractItem, InvalidItem
-from watchdog.ocds import Fetch, Portal, contract_items, fingerprint, release_fingerprint
+from watchdog.ocds import Fetch, Portal, contract_items, release_fingerprint
 from watchdog.review import after_crawl
 from watchdog.spiders.base import OCDSSpider
 from watchdog.store import Store, utcnow
@@ -90,40 +90,44 @@ def streamed_documents(stream: IO[bytes]) -> Iterator[dict]:
 
 @dataclass
 class Piece:
-    """A piece of a file holding releases: a line of JSON Lines, or one release of a package.
-
-    Its fingerprint is known before it is parsed, so a piece stored before is never parsed again."""
+    """One release of a file, with the fingerprint of its content: the same release in a package, a JSON Lines
+    file or a gzipped copy has the same fingerprint, so one stored before is only marked as seen again."""
 
     fingerprint: str
     where: str
-    load: Callable[[], list[dict]]
+    release: dict
 
 
-def pieces_in(path: Path) -> Iterator[Piece]:
+class UnreadableLine(ValueError):
+    """A line of a JSON Lines file that is not JSON: one error; the lines after it are still read."""
+
+
+def pieces_in(path: Path, on_unreadable: Callable[[UnreadableLine], None]) -> Iterator[Piece]:
     if is_json_lines(path):
         with open_stream(path) as stream:
             for number, line in enumerate(stream, 1):
-                if line.strip():
-                    yield Piece(fingerprint(line.strip()), f"{path} line {number}", partial(parse_line, line))
+                if not line.strip():
+                    continue
+                try:
+                    document = orjson.loads(line)
+                except orjson.JSONDecodeError as error:
+                    on_unreadable(UnreadableLine(f"{path} line {number}: not JSON: {error}"))
+                    continue
+                yield from package_pieces(f"{path} line {number}", document)
         return
     found = False
     with open_stream(path) as stream:
         for document in streamed_documents(stream):
             found = True
-            yield from package_pieces(path, document)
+            yield from package_pieces(str(path), document)
     if not found:
         with open_stream(path) as stream:
-            yield from package_pieces(path, json.load(stream, parse_float=Decimal))
+            yield from package_pieces(str(path), json.load(stream, parse_float=Decimal))
 
 
-def parse_line(line: bytes) -> list[dict]:
-    document = orjson.loads(line)
-    return list(releases_of(document)) if isinstance(document, dict) else []
-
-
-def package_pieces(path: Path, document: dict) -> Iterator[Piece]:
-    for release in releases_of(document):
-        yield Piece(release_fingerprint(release), f"{path} release {release.get('id')}", partial(list, [release]))
+def package_pieces(where: str, document: Any) -> Iterator[Piece]:
+    for release in releases_of(document) if isinstance(document, dict) else ():
+        yield Piece(release_fingerprint(release), f"{where} release {release.get('id')}", release)
 
 
 @dataclass
@@ -135,6 +139,7 @@ class IngestSummary:
     unchanged: int = 0
     dropped: int = 0
     errors: int = 0
+    warnings: int = 0
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -146,7 +151,7 @@ class IngestSummary:
             f"crawl run {self.run_id}",
             f"  contracts  {count('contracts_new')} new, {count('contracts_updated')} updated",
             f"  items      {self.stored} stored, {self.unchanged} releases seen before, {self.dropped} dropped",
-            f"  errors     {self.errors}",
+            f"  errors     {self.errors}, warnings {self.warnings}",
         ]
 
 
@@ -165,7 +170,7 @@ class Ingest:
         for path in paths:
             summary.files += 1
             try:
-                for piece in pieces_in(path):
+                for piece in pieces_in(path, partial(self.unreadable, summary)):
                     summary.releases += 1
                     self.add(piece, summary)
                     if progress and summary.releases % 10_000 == 0:
@@ -185,6 +190,7 @@ class Ingest:
             items_stored=summary.stored,
             items_dropped=summary.dropped,
             errors=summary.errors,
+            warnings=summary.warnings,
             stats={
                 "releases": summary.releases,
                 "unchanged": summary.unchanged,
@@ -193,6 +199,11 @@ class Ingest:
             },
         )
         return summary
+
+    @staticmethod
+    def unreadable(summary: IngestSummary, error: UnreadableLine) -> None:
+        summary.errors += 1
+        logger.error("%s", error)
 
     def add(self, piece: Piece, summary: IngestSummary) -> None:
         self.pending.append(piece)
@@ -207,16 +218,8 @@ class Ingest:
         summary.unchanged += sum(piece.fingerprint in seen for piece in pieces)
         items = []
         for piece in pieces:
-            if piece.fingerprint in seen:
-                continue
-            try:
-                releases = piece.load()
-            except ValueError as error:
-                summary.errors += 1
-                logger.error("%s: not JSON: %s", piece.where, error)
-                continue
-            for release in releases:
-                items += self.valid_items(release, piece.fingerprint, summary)
+            if piece.fingerprint not in seen:
+                items += self.valid_items(piece.release, piece.fingerprint, summary)
         rejected = self.store.write(items) if items else []
         summary.stored += len(items) - len(rejected)
         summary.dropped += len(rejected)
@@ -247,5 +250,7 @@ class Ingest:
                 summary.dropped += 1
                 logger.warning("release %s dropped: %s", release.get("id"), error)
                 continue
+            if item.suppliers_count and item.suppliers_count > len(item.suppliers):
+                summary.warnings += 1  # suppliers without a name, logged by the mapping
             items.append(item)
         return items

@@ -128,6 +128,8 @@ class ContractItem:
     description: str | None = None
     buyer: BuyerRef | None = None
     suppliers: list[SupplierRef] = field(default_factory=list)
+    suppliers_count: int | None = None  # as the award lists them, nameless ones included
+    is_framework: bool = False
     status: str | None = None
     published_at: datetime | None = None
     awarded_on: date | None = None
@@ -153,7 +155,8 @@ class ContractItem:
         for name in ("initial_value", "initial_value_gross", "maximum_value"):
             check_amount(getattr(self, name), name)
         require(
-            self.currency or all(getattr(self, n) is None for n in ("initial_value", "maximum_value")),
+            self.currency
+            or all(getattr(self, n) is None for n in ("initial_value", "initial_value_gross", "maximum_value")),
             "contract has a value but no currency",
         )
         check_currency(self.currency)
@@ -161,6 +164,10 @@ class ContractItem:
         check_aware(self.published_at, "published_at")
         require(self.date_precision in DATE_PRECISIONS, f"date_precision must be one of {DATE_PRECISIONS}")
         require(self.basis in BASES, f"basis must be one of {BASES}: {self.basis!r}")
+        require(
+            self.suppliers_count is None or self.suppliers_count >= len(self.suppliers),
+            f"suppliers_count {self.suppliers_count} is less than the {len(self.suppliers)} suppliers named",
+        )
 
 
 @dataclass(kw_only=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -39,6 +40,8 @@ DOCUMENT_KINDS = ("procurement", "regulator", "news", "other")
 CRAWL_STATUSES = ("running", "finished", "failed", "interrupted")
 CANDIDATE_STATUSES = ("open", "rejected")
 DECISION_ACTIONS = ("merge", "split", "reject", "group", "ungroup")
+SUPERSEDED_REASONS = ("awarded", "republished", "person")
+CONTRACT_DECISION_ACTIONS = ("keep_both", "supersede")
 
 
 class UTCDateTime(TypeDecorator):
@@ -260,6 +263,7 @@ class Contract(Seen, Base):
         UniqueConstraint("ocid", "award_id"),
         CheckConstraint(one_of("date_precision", DATE_PRECISIONS), name="date_precision"),
         CheckConstraint(one_of("basis", BASES), name="basis"),
+        CheckConstraint(one_of("superseded_reason", SUPERSEDED_REASONS), name="superseded_reason"),
         {"comment": "One award of a procurement (or the procurement itself before any award), as last published."},
     )
 
@@ -288,7 +292,10 @@ class Contract(Seen, Base):
         comment="The most it can be worth (extensions, call-offs), if given."
     )
     currency: Mapped[str | None] = mapped_column(String(3), comment="ISO 4217 currency of the values.")
-    initial_value_gbp: Mapped[Decimal | None] = mapped_column(comment="initial_value in pounds sterling.")
+    initial_value_gbp: Mapped[Decimal | None] = mapped_column(
+        comment="initial_value in pounds sterling; initial_value_gross's when the award gives only a value "
+        "including VAT."
+    )
     cpv_codes: Mapped[str | None] = mapped_column(Text, comment="Common Procurement Vocabulary codes, comma-separated.")
     notice_url: Mapped[str | None] = mapped_column(Text, comment="The notice as a person reads it on the portal.")
     latest_release_at: Mapped[datetime | None] = mapped_column(
@@ -297,6 +304,54 @@ class Contract(Seen, Base):
     basis: Mapped[str] = mapped_column(
         String(10), server_default="official", comment="official (published by the buyer) or reported (news)."
     )
+    suppliers_count: Mapped[int | None] = mapped_column(
+        Integer,
+        comment="How many suppliers the award names (a supplier the notice gives no name for included); more "
+        "than one means its value is shared, not each supplier's. Empty before award.",
+    )
+    is_framework: Mapped[bool] = mapped_column(
+        Boolean,
+        server_default=text("false"),
+        comment="The award sets up a framework agreement or dynamic purchasing system: its value is a ceiling "
+        "that the suppliers' call-offs may reach, not money paid. From OCDS tender.techniques, else "
+        "procurementMethodDetails, else the title's words.",
+    )
+    superseded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("contracts.id", ondelete="SET NULL"),
+        index=True,
+        comment="The row that replaces this one, which is then left out of every total and of supplier_events: "
+        "the procurement's award (for a row made before award), or a republication of the same award.",
+    )
+    superseded_reason: Mapped[str | None] = mapped_column(
+        String(20),
+        comment="Why it was replaced: awarded (a pre-award row, once the procurement has an award), "
+        "republished (the same award published again under a new award id), or person (a person's decision).",
+    )
+
+
+class ContractDecision(Base):
+    __tablename__ = "contract_decisions"
+    __table_args__ = (
+        CheckConstraint(one_of("action", CONTRACT_DECISION_ACTIONS), name="action"),
+        CheckConstraint("contract_id <> other_contract_id", name="two_contracts"),
+        {"comment": "A person's word on two award rows of one procurement, applied whenever awards are compared."},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, comment="Row number.")
+    action: Mapped[str] = mapped_column(
+        String(10),
+        comment="keep_both (two awards, not one republished) or supersede (contract_id is replaced by "
+        "other_contract_id).",
+    )
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("contracts.id", ondelete="CASCADE"), index=True, comment="One award row (the earlier one)."
+    )
+    other_contract_id: Mapped[int] = mapped_column(
+        ForeignKey("contracts.id", ondelete="CASCADE"), index=True, comment="The other award row."
+    )
+    decided_by: Mapped[str] = mapped_column(String(100), comment="Who decided.")
+    decided_at: Mapped[datetime] = mapped_column(comment="When (UTC).")
+    reason: Mapped[str | None] = mapped_column(Text, comment="Why, in the person's words.")
 
 
 class ContractSupplier(Seen, Base):

@@ -8,7 +8,7 @@ award); a release with no award yet (a tender) becomes one item for the procurem
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +16,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+import orjson
+
 from watchdog.items import BuyerRef, ContractItem, SourceDocument, SupplierRef
 from watchdog.normalise.dates import parse_day, parse_timestamp
+
+logger = logging.getLogger(__name__)
 
 # Portal-internal ids (a Contracts Finder account number) say nothing about who a supplier is.
 IGNORED_SCHEMES = {"GB-CFS"}
@@ -50,9 +54,27 @@ def fingerprint(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def canonical(value: Any) -> Any:
+    """The value with every number written one way (45126.50, 45126.5 and Decimal("45126.5") alike), so a
+    release has one fingerprint whichever file format or JSON parser it was read with."""
+    if isinstance(value, dict):
+        return {str(key): canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        try:
+            return format(Decimal(str(value)).normalize(), "f")
+        except InvalidOperation:
+            return str(value)
+    return str(value)
+
+
 def release_fingerprint(release: dict) -> str:
-    """A fingerprint of a release's content, whatever order its keys came in."""
-    return fingerprint(json.dumps(release, sort_keys=True, separators=(",", ":"), default=str).encode())
+    """A fingerprint of a release's content: the same for the same release in a package, a JSON Lines file or
+    an API page, whatever the order of its keys or the way its numbers are written."""
+    return fingerprint(orjson.dumps(canonical(release), option=orjson.OPT_SORT_KEYS))
 
 
 def amount(value: Any) -> Decimal | None:
@@ -112,6 +134,33 @@ def notice_page(release: dict) -> str | None:
     return next((d["url"] for d in documents if isinstance(d, dict) and "/Notice/" in str(d.get("url"))), None)
 
 
+FRAMEWORK_METHOD = re.compile(r"framework|dynamic purchasing", re.IGNORECASE)
+# A contract awarded under a framework or DPS is real work for its supplier, not the framework itself.
+CALL_OFF = re.compile(
+    r"call[- ]?off|further competition|mini[- ]?competition|direct award|\b(?:from|under|via) an? "
+    r"(?:framework|dynamic)",
+    re.IGNORECASE,
+)
+FRAMEWORK_TITLE = re.compile(r"framework|dynamic purchasing system|\bDPS\b", re.IGNORECASE)
+UNSAID_METHOD = re.compile(r"^(?:other)?[\s-]*(?:other|not specified)?[\s-]*$", re.IGNORECASE)
+
+
+def sets_up_framework(tender: dict) -> bool:
+    """Whether the procurement sets up a framework agreement or dynamic purchasing system (whose value is a
+    ceiling for all its suppliers), not a call-off from one: OCDS techniques first, then the procedure as
+    the publisher describes it, then, when neither is given, the title's words."""
+    techniques = tender.get("techniques")
+    if isinstance(techniques, dict) and (
+        "hasFrameworkAgreement" in techniques or "hasDynamicPurchasingSystem" in techniques
+    ):
+        return bool(techniques.get("hasFrameworkAgreement") or techniques.get("hasDynamicPurchasingSystem"))
+    method = text(tender.get("procurementMethodDetails"))
+    if method and not UNSAID_METHOD.match(method):
+        return bool(FRAMEWORK_METHOD.search(method)) and not CALL_OFF.search(method)
+    title = text(tender.get("title")) or ""
+    return bool(FRAMEWORK_TITLE.search(title)) and not CALL_OFF.search(title)
+
+
 def cpv_codes(tender: dict) -> list[str]:
     classifications = [tender.get("classification") or {}, *(tender.get("additionalClassifications") or [])]
     for item in tender.get("items") or []:
@@ -125,7 +174,7 @@ def contract_items(
 ) -> Iterator[ContractItem]:
     """The contract items of one release: one per award, or one for the procurement before award.
 
-    `fingerprint` names the bytes the release was read from; by default, its content."""
+    `fingerprint` is the release's fingerprint when the caller has worked it out already."""
     parties = {party.get("id"): party for party in release.get("parties") or [] if isinstance(party, dict)}
     tender = release.get("tender") or {}
     tender_value = tender.get("value") or {}
@@ -169,15 +218,25 @@ def contract_items(
             currency=text(tender_value.get("currency")),
         )
         return
+    framework = sets_up_framework(tender)
     for award in awards:
         value = award.get("value") or {}
         contract = contracts_by_award.get(str(award.get("id")), {})
         period = award.get("contractPeriod") or contract.get("period") or tender.get("contractPeriod") or {}
+        listed = [supplier_ref(s, parties) for s in award.get("suppliers") or [] if isinstance(s, dict)]
+        named = [ref for ref in listed if ref.name]
+        if len(named) < len(listed):
+            logger.warning(
+                "release %s award %s: %d of %d suppliers have no name; the award is kept with the others",
+                release.get("id"), award.get("id"), len(listed) - len(named), len(listed),
+            )  # fmt: skip
         yield ContractItem(
             **common,
             award_id=text(award.get("id")) or "",
             title=title or text(award.get("title")),
-            suppliers=[supplier_ref(s, parties) for s in award.get("suppliers") or [] if isinstance(s, dict)],
+            suppliers=named,
+            suppliers_count=len(listed),
+            is_framework=framework,
             status=text(award.get("status")),
             published_at=parse_timestamp(award.get("datePublished")) or release_at,
             awarded_on=parse_day(award.get("date")),

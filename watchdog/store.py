@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or
 from sqlalchemy.exc import SQLAlchemyError
 from w3lib.url import canonicalize_url
 
+from watchdog.awards import refresh_awards
 from watchdog.groups import join_group, record_past_membership
 from watchdog.identity import SupplierResolver
 from watchdog.items import (
@@ -377,11 +378,19 @@ class Store:
                     "initial_value_gross": item.initial_value_gross,
                     "maximum_value": item.maximum_value,
                     "currency": item.currency,
-                    "initial_value_gbp": amount_in_gbp(item.initial_value, item.currency, year_of(item)),
+                    "initial_value_gbp": amount_in_gbp(
+                        item.initial_value if item.initial_value is not None else item.initial_value_gross,
+                        item.currency,
+                        year_of(item),
+                    ),
                     "cpv_codes": ",".join(item.cpv_codes) or None,
                     "notice_url": item.notice_url,
                     "latest_release_at": item.release_at,
                     "basis": item.basis,
+                    "suppliers_count": item.suppliers_count
+                    if item.suppliers_count is not None
+                    else (len(item.suppliers) or None),
+                    "is_framework": item.is_framework,
                     "first_seen_at": now,
                     "last_seen_at": now,
                 }
@@ -392,6 +401,7 @@ class Store:
         known = ids_by_key(connection, contracts, ["ocid", "award_id"], keys)
         batch.counts.update(contracts_new=len(keys) - len(known), contracts_updated=len(known))
         kept_first = {"id", "ocid", "award_id", "published_at", "first_seen_at", "last_seen_at"}
+        kept_first |= {"superseded_by", "superseded_reason"}  # derived below, from all of a procurement's rows
         updated = [column.name for column in contracts.c if column.name not in kept_first]
         for round_rows in in_rounds(rows, ["ocid", "award_id"]):
             upsert(
@@ -455,6 +465,7 @@ class Store:
             ["contract_id", "document_id"],
             update=["evidence"],
         )
+        batch.counts.update(superseded_changed=refresh_awards(connection, {item.ocid for item in items}))
 
     def _write_events(
         self,
