@@ -294,3 +294,24 @@ def test_the_same_releases_as_a_bare_list_report_nothing_updated(database_url, e
     assert first.counts["contracts_new"] > 90 and again.counts.get("contracts_updated", 0) == 0
     assert again.unchanged == first.releases == 100
     assert rows(engine, contract_rows) == before
+
+
+def test_the_contracts_commands_list_republications_and_take_a_persons_word(engine, database_url):
+    from click.testing import CliRunner
+
+    from watchdog.cli import main
+
+    Store(engine).write([award("1", "4512650", "Lyreco UK Limited")])
+    Store(engine).write([award("2", "45126.50", "Lyreco UK Limited", minutes=7)])
+    first, second = (row[0] for row in rows(engine, "SELECT id FROM contracts ORDER BY award_id"))
+    runner = CliRunner()
+    listing = runner.invoke(main, ["--db", database_url, "contracts", "superseded"])
+    assert listing.exit_code == 0, listing.output
+    assert "£4,512,650" in listing.output and "£45,126.50" in listing.output and "republished" in listing.output
+    kept = runner.invoke(
+        main, ["--db", database_url, "contracts", "keep-both", str(first), str(second), "--by", "ana", "--reason", "x"]
+    )
+    assert kept.exit_code == 0 and "both count" in kept.output
+    assert [a for a, *_ in current_awards(engine)] == ["1", "2"]
+    refused = runner.invoke(main, ["--db", database_url, "contracts", "supersede", str(first), "999"])
+    assert refused.exit_code == 1 and "there is no contract #999" in refused.output

@@ -142,9 +142,9 @@ def test_the_supplier_command_shows_the_reports_with_their_evidence(site, engine
     crawl(database_url, "news", feeds(site))
     output = CliRunner().invoke(main, ["--db", database_url, "supplier", "Serco", "Group", "plc"]).output
     assert output.startswith("Serco Group plc\nGroup: Serco Group plc, 2 entities")
-    assert "2020-05-01  incident: data_breach [reported]" in output
+    assert "May 2020  incident: data_breach [reported]" in output
     assert 'evidence: "Weeks after the contract began, in May 2020, Serco exposed the email addresses' in output
-    assert "2019-07-01  enforcement: dpa_penalty [reported]\n    Serco Geografix Ltd" in output
+    assert "July 2019  enforcement: dpa_penalty [reported]\n    Serco Geografix Ltd" in output
 
 
 def test_base_url_asks_a_mirror_for_the_same_feeds(site, engine, database_url, tmp_path):

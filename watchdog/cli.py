@@ -8,19 +8,26 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 import click
 from sqlalchemy.exc import DBAPIError
 from tabulate import tabulate
 
-from watchdog import db, review
+from watchdog import awards, db, review
 from watchdog.crawl import EXIT_ERRORS, EXIT_NOT_STARTED, CannotStart, project_settings, run_crawl
 from watchdog.ingest import Ingest
-from watchdog.readonly import StatementRefused, read_only_connection, run_select, table_or_view_query
-from watchdog.record import find_suppliers, record_lines
+from watchdog.readonly import (
+    StatementRefused,
+    is_money_column,
+    output_rows,
+    read_only_connection,
+    run_select,
+    table_or_view_query,
+)
+from watchdog.record import find_suppliers, money, record_lines
 
 CELL_WIDTH = 60
 
@@ -238,18 +245,84 @@ def suppliers_ungroup(url: str, child: str, by: str, reason: str | None) -> None
     click.echo(f"{child} is in no group now")
 
 
+@main.group("contracts")
+def contracts_group() -> None:
+    """Judge award rows that the republication rule may have got wrong.
+
+    \b
+    Name a row by its contracts.id, as `contracts superseded` shows it.
+    Every decision is logged in contract_decisions (who, when, why) and outlasts re-crawls.
+    """
+
+
+def decide_contracts(url: str, action: str, first: int, second: int, by: str, reason: str | None) -> None:
+    """Log and apply a person's word on two award rows, in one transaction."""
+    try:
+        with db.make_engine(url).begin() as connection:
+            awards.decide(connection, action, first, second, by=by, reason=reason, now=datetime.now(UTC))
+    except awards.ContractDecisionRefused as error:
+        raise click.ClickException(str(error)) from error
+
+
+@contracts_group.command("superseded")
+@click.option("--limit", default=50, show_default=True, help="How many rows to show.")
+@click.pass_obj
+def contracts_superseded(url: str, limit: int) -> None:
+    """List award rows replaced by a republication or a person, with the rows that replaced them."""
+    with db.make_engine(url).connect() as connection:
+        rows = awards.superseded_rows(connection, limit)
+    if not rows:
+        click.echo("No award row has been replaced by a republication.")
+        return
+    click.echo(
+        tabulate(
+            [
+                (
+                    row["id"],
+                    row["award_id"],
+                    money(row["initial_value"]),
+                    row["superseded_reason"],
+                    row["by_id"],
+                    row["by_award_id"],
+                    money(row["by_value"]),
+                    row["awarded_on"] or "",
+                )
+                for row in rows
+            ],  # fmt: skip
+            headers=["row", "award id", "value", "why", "replaced by", "award id", "value", "awarded on"],
+            disable_numparse=True,
+        )
+    )
+
+
+@contracts_group.command("keep-both")
+@click.argument("first", type=int)
+@click.argument("second", type=int)
+@BY
+@REASON
+@click.pass_obj
+def contracts_keep_both(url: str, first: int, second: int, by: str, reason: str | None) -> None:
+    """Two award rows are two awards, not one published twice: count both."""
+    decide_contracts(url, "keep_both", first, second, by, reason)
+    click.echo(f"#{first} and #{second} are two awards; both count")
+
+
+@contracts_group.command("supersede")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@BY
+@REASON
+@click.pass_obj
+def contracts_supersede(url: str, old: int, new: int, by: str, reason: str | None) -> None:
+    """Award row NEW is award row OLD published again: count NEW only."""
+    decide_contracts(url, "supersede", old, new, by, reason)
+    click.echo(f"#{old} is replaced by #{new}; only #{new} counts")
+
+
 def refused(error: Exception) -> click.ClickException:
     if isinstance(error, DBAPIError):
         return click.ClickException(f"the database refused the query: {str(error.orig).splitlines()[0]}")
     return click.ClickException(str(error))
-
-
-def csv_value(value: object) -> object:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
 
 
 @main.command("export")
@@ -259,7 +332,7 @@ def csv_value(value: object) -> object:
 @click.option("--excel", is_flag=True, help="Start the file with a byte-order mark so Excel reads accents right.")
 @click.pass_obj
 def export(url: str, name: str | None, sql: str | None, output: str, excel: bool) -> None:
-    """Write a table or view (or a query's result) as CSV, row by row, with a header.
+    """Write a table or view (or a query's result) as CSV, row by row, with a header; money to the penny.
 
     NAME is a table or view, e.g. supplier_record, supplier_events, contracts.
     """
@@ -273,8 +346,7 @@ def export(url: str, name: str | None, sql: str | None, output: str, excel: bool
                 stream.write("\ufeff")
             writer = csv.writer(stream)
             writer.writerow(result.keys())
-            for row in result:
-                writer.writerow([csv_value(value) for value in row])
+            writer.writerows(output_rows(result))
     except (StatementRefused, DBAPIError) as error:
         raise refused(error) from error
     finally:
@@ -293,15 +365,17 @@ def cell(value: object) -> object:
 @click.option("--limit", default=1000, show_default=True, help="Show at most this many rows.")
 @click.pass_obj
 def query(url: str, sql: str, limit: int) -> None:
-    """Run one read-only SELECT and print the rows as a table."""
+    """Run one read-only SELECT and print the rows as a table (money to the penny, right-aligned)."""
     try:
         with read_only_connection(url) as connection:
             result = run_select(connection, sql)
-            rows = result.fetchmany(limit + 1)
+            rows = list(islice(output_rows(result), limit + 1))
             headers = list(result.keys())
     except (StatementRefused, DBAPIError) as error:
         raise refused(error) from error
-    click.echo(tabulate([[cell(v) for v in row] for row in rows[:limit]], headers=headers, disable_numparse=True))
+    money_right = ["right" if is_money_column(name) else "left" for name in headers]
+    table = [[cell(v) for v in row] for row in rows[:limit]]
+    click.echo(tabulate(table, headers=headers, disable_numparse=True, colalign=money_right))
     more = " (more not shown; use --limit or export)" if len(rows) > limit else ""
     click.echo(f"({min(len(rows), limit)} rows{more})")
 

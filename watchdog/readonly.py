@@ -7,20 +7,29 @@ Three guards, so no single one has to be perfect:
 3. on PostgreSQL the query runs in a server-side cursor, which refuses a second statement outright.
 A read-only PostgreSQL transaction can still call server administration functions, so those are refused by
 name, and a query may run for at most QUERY_TIMEOUT.
+
+What a query returns is printed the same from both backends: SQLite hands back money as floats (25755000.0,
+9481113.510000002) where PostgreSQL gives Decimal('25755000.00'), so money columns are printed to the penny and
+other numbers as their shortest decimal, to the 15 significant digits a float holds without noise.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import sqlparse
-from sqlalchemy import Connection, CursorResult, inspect
+from sqlalchemy import Connection, CursorResult, Numeric, inspect
 from sqlalchemy.pool import NullPool
 
+from watchdog import views
 from watchdog.db import make_engine
+from watchdog.models import Base, Money
 
 SQLITE_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 ROWS_PER_FETCH = 1000
@@ -31,6 +40,18 @@ SERVER_FUNCTIONS = re.compile(
     r"pg_ls_\w+|pg_advisory\w*|pg_notify|lo_\w+|dblink\w*|set_config)\s*\(",
     re.IGNORECASE,
 )
+PENNY = Decimal("0.01")
+POUNDS_SUFFIX = "_gbp"
+# The tables' columns of the Money type, and the views' money columns.
+MONEY_COLUMNS = views.MONEY_COLUMNS | {
+    column.name
+    for table in Base.metadata.tables.values()
+    for column in table.columns
+    if isinstance(column.type, Numeric) and column.type.scale == Money.scale
+}
+# SQLite writes a REAL as text with 15 significant digits: the digits past those are arithmetic noise (and
+# PostgreSQL's numeric results of the same query, an average say, then print the same).
+SIGNIFICANT_DIGITS = 15
 
 
 class StatementRefused(ValueError):
@@ -100,3 +121,47 @@ def table_or_view_query(connection: Connection, name: str) -> str:
     if name not in known:
         raise StatementRefused(f"no table or view is called {name!r}; there are: {', '.join(sorted(known))}")
     return f"SELECT * FROM {connection.dialect.identifier_preparer.quote(name)}"
+
+
+def is_money_column(name: str) -> bool:
+    """Whether a result column holds money: a table's Money column, a view's money column, or any name ending _gbp."""
+    return name in MONEY_COLUMNS or name.endswith(POUNDS_SUFFIX)
+
+
+def exact_money(value: object) -> Decimal | None:
+    """A sum of money rounded to the penny (half up, as PostgreSQL rounds); None if it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    try:
+        exact = Decimal(str(value))
+        return exact.quantize(PENNY, rounding=ROUND_HALF_UP) if exact.is_finite() else None
+    except InvalidOperation:
+        return None
+
+
+def plain_number(value: float | Decimal) -> str:
+    """A number as its shortest decimal, whole numbers in full: 9481113.510000002 is 9481113.51, 25755000.0 25755000."""
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value):
+        return str(int(value))
+    return format(Decimal(f"{value:.{SIGNIFICANT_DIGITS}g}").normalize(), "f")
+
+
+def output_value(value: object, money: bool) -> object:
+    """A value as `query` and `export` print it: money to the penny, numbers without float noise, ISO dates."""
+    exact = exact_money(value) if money else None
+    if exact is not None:
+        return format(exact, "f")
+    if isinstance(value, (float, Decimal)):
+        return plain_number(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def output_rows(result: CursorResult) -> Iterator[list]:
+    """The result's rows one at a time (streaming), each value as output_value prints it."""
+    money = [is_money_column(name) for name in result.keys()]
+    for row in result:
+        yield [output_value(value, is_money) for value, is_money in zip(row, money, strict=True)]

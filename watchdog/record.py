@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Connection, func, or_, select, text
 from tabulate import tabulate
 
 from watchdog.models import Supplier, SupplierAlias
+from watchdog.normalise.dates import display_date
 from watchdog.normalise.names import company_number, name_key
+from watchdog.readonly import exact_money
 
 suppliers = Supplier.__table__
 aliases = SupplierAlias.__table__
@@ -51,16 +54,55 @@ def find_suppliers(connection: Connection, wanted: str) -> list[Match]:
     return [Match(*row) for row in rows]
 
 
+def figure(value) -> str:
+    """A sum exact to the penny, pence shown only when there are some: 108,000,000 or 9,481,113.51."""
+    exact = exact_money(value)
+    if exact is None:
+        return ""
+    return f"{exact:,.0f}" if exact == exact.to_integral_value() else f"{exact:,.2f}"
+
+
 def money(value) -> str:
-    return f"£{value:,.0f}" if value is not None else ""
+    """A sum in pounds, or nothing when there is none."""
+    pounds = figure(value)
+    return f"£{pounds}" if pounds else ""
 
 
 def amount_text(row) -> str:
+    """An event's amount in its currency, with the words the source put beside it."""
     if row.amount is None:
         return ""
     symbol = "£" if row.currency == "GBP" else f"{row.currency} "
     qualifier = f"{row.qualifier} " if row.qualifier else ""
-    return f"{qualifier}{symbol}{row.amount:,.0f} {row.amount_kind}"
+    return f"{qualifier}{symbol}{figure(row.amount)} {row.amount_kind}"
+
+
+def shared_note(row) -> str:
+    """For a shared award: that its value is a ceiling for all its suppliers, not this one's money."""
+    if row.is_framework:
+        return ", a framework: a ceiling for all its suppliers, not money paid"
+    if row.shared_award:
+        return f", shared by {row.suppliers_count} suppliers"
+    return ""
+
+
+def event_day(row) -> date | None:
+    """The event's date as a date (SQLite gives it as text)."""
+    value = row.event_date
+    return value if isinstance(value, date) or value is None else date.fromisoformat(value)
+
+
+def when(row) -> str:
+    """The event's date at its precision: 2020-05-14, May 2020, 2016-17 or 2016."""
+    return display_date(event_day(row), row.date_precision, row.date_text)
+
+
+def first_and_last(events: list) -> tuple[str, str]:
+    """The dates of the earliest and the latest of these events, each at its own precision."""
+    dated = [event for event in events if event.event_date is not None]
+    if not dated:
+        return "", ""
+    return when(min(dated, key=event_day)), when(max(dated, key=event_day))
 
 
 def shorten(value: str | None, width: int = DESCRIPTION_WIDTH) -> str:
@@ -79,25 +121,6 @@ def record_lines(connection: Connection, supplier_id: int) -> Iterator[str]:
     if group.members_count > 1:
         group_number = f" ({group.company_number})" if group.company_number else ""
         yield f"Group: {group.group_name}{group_number}, {group.members_count} entities"
-    yield ""
-    figures = [("This entity", entity)] + ([("Whole group", group)] if group.members_count > 1 else [])
-    yield tabulate(
-        [
-            (
-                label,
-                r.contracts_count,
-                money(r.contracts_value_gbp),
-                r.enforcement_count,
-                money(r.penalties_value_gbp),
-                r.incidents_count,
-                r.first_event_date or "",
-                r.last_event_date or "",
-            )
-            for label, r in figures
-        ],
-        headers=["", "contracts", "contracts £", "enforcement", "penalties £", "incidents", "first", "last"],
-        disable_numparse=True,
-    )
     events = connection.execute(
         text(
             "SELECT * FROM supplier_events WHERE group_id = :group "
@@ -105,15 +128,47 @@ def record_lines(connection: Connection, supplier_id: int) -> Iterator[str]:
         ),
         {"group": entity.group_id},
     ).all()
+    entity_events = [event for event in events if event.supplier_id == entity.supplier_id]
+    totals = [("This entity", entity, entity_events)]
+    if group.members_count > 1:
+        totals.append(("Whole group", group, events))
+    yield ""
+    yield tabulate(
+        [
+            (
+                label,
+                r.contracts_count,
+                money(r.contracts_value_gbp),
+                f"{r.shared_awards_count} ({money(r.shared_awards_ceiling_gbp)})" if r.shared_awards_count else "",
+                r.enforcement_count,
+                money(r.penalties_value_gbp),
+                r.incidents_count,
+                *first_and_last(dated),
+            )
+            for label, r, dated in totals
+        ],
+        headers=[
+            "",
+            "contracts",
+            "won alone £",
+            "shared (ceiling £)",
+            "enforcement",
+            "penalties £",
+            "incidents",
+            "first",
+            "last",
+        ],  # fmt: skip
+        disable_numparse=True,
+    )
     yield ""
     yield f"Timeline, newest first ({len(events)} rows):" if events else "No contracts, enforcement or incidents yet."
     for event in events:
         reported = " [reported]" if event.basis == "reported" else ""
         yield ""
-        yield f"{event.event_date or 'date unknown'}  {event.event_type}: {event.event_kind}{reported}"
+        yield f"{when(event)}  {event.event_type}: {event.event_kind}{reported}"
         yield f"    {event.supplier_name}" + (f" / {event.buyer_or_authority}" if event.buyer_or_authority else "")
         if event.amount is not None:
-            yield f"    {amount_text(event)}"
+            yield f"    {amount_text(event)}{shared_note(event)}"
         if event.title:
             yield f"    {shorten(event.title)}"
         if event.evidence:

@@ -23,6 +23,23 @@ out of date.
 Times are UTC. Money columns are exact decimals with two places; `*_gbp` columns hold the value in pounds.
 Start with the views: they answer the common questions and will not change under you (columns may be added,
 never renamed or removed).
+
+## What the totals count
+
+- One row per real award. `contracts` keeps every row ever read (history is evidence), but a row another
+  replaces is marked `superseded_by`: a procurement's row from before award, once an award is known, and an
+  award republished under a new award id (same suppliers, same award date, published within a day, a value
+  equal or a power of ten apart). `awards`, `supplier_events` and the record views leave superseded rows out.
+- A shared award is counted once. An award that names several suppliers, or that sets up a framework
+  agreement or dynamic purchasing system, has one value for all of them: a ceiling on what they may be paid
+  between them, not money paid. `contracts_value_gbp` counts only the awards a supplier won alone;
+  `shared_awards_ceiling_gbp` lists the shared ones' whole values beside it, and is never to be added up across
+  suppliers. Worked example from the sample data: the Welland Procurement Unit's £776,888.48 of home-to-school
+  transport call-offs name twelve taxi firms. Each firm's `contracts_count` includes the award and its
+  `shared_awards_ceiling_gbp` shows £776,888.48, while its `contracts_value_gbp` does not; the `awards` view
+  has it once, so `SELECT SUM(value_gbp) FROM awards` counts it once, not twelve times (£9.3m).
+- Published contracts only: contracts known from the news are in `supplier_events` with basis `reported`, and
+  in no total. An authority's own record of a fine outranks a news report of it, and is the source cited.
 """
 
 

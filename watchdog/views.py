@@ -77,7 +77,7 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
             "evidence": "The sentence or passage of that source that states it (for facts read from the news).",
             "first_seen_at": "When a crawl first found it (UTC).",
             "last_seen_at": "When a crawl last found it (UTC).",
-            "date_text": "For an action or incident, the date as the source wrote it (\"2016-17\", \"May 2020\").",
+            "date_text": 'For an action or incident, the date as the source wrote it ("2016-17", "May 2020").',
             **SHARED_AWARD,
         },
     ),

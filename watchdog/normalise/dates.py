@@ -50,6 +50,16 @@ YEAR_ONLY = re.compile(r"^\s*((?:19|20)\d\d)\s*$")
 ISO = re.compile(r"^\s*\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?)?\s*$")
 # Two defaults that differ in every field: a field that comes back different was not in the text.
 DEFAULTS = (datetime(2000, 1, 1), datetime(2004, 2, 2))
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+
+
+def financial_year_start(text: str | None) -> int | None:
+    """The first year of a financial year written 2016-17, 2016/17 or 2016-2017; None for any other text."""
+    found = FINANCIAL_YEAR.match(text or "")
+    if found and int(found.group(2)[-2:]) == (int(found.group(1)) + 1) % 100:
+        return int(found.group(1))
+    return None
 
 
 def parse_date(text: str | None) -> ReportedDate:
@@ -61,9 +71,9 @@ def parse_date(text: str | None) -> ReportedDate:
     cleaned = " ".join(GLUED.sub(" ", raw).split())
     if not cleaned:
         return ReportedDate(None, UNKNOWN, raw)
-    financial = FINANCIAL_YEAR.match(cleaned)
-    if financial and int(financial.group(2)[-2:]) == (int(financial.group(1)) + 1) % 100:
-        return ReportedDate(date(int(financial.group(1)), 1, 1), "year", raw)
+    financial_year = financial_year_start(cleaned)
+    if financial_year:
+        return ReportedDate(date(financial_year, 1, 1), "year", raw)
     if YEAR_ONLY.match(cleaned):
         return ReportedDate(date(int(cleaned), 1, 1), "year", raw)
     try:
@@ -78,3 +88,16 @@ def parse_date(text: str | None) -> ReportedDate:
     if first.day != second.day:
         return ReportedDate(date(first.year, first.month, 1), "month", raw)
     return ReportedDate(first.date(), "day", raw)
+
+
+def display_date(value: date | None, precision: str, text: str | None = None) -> str:
+    """A date as exact as it is known, and no more: 2020-05-14, May 2020, 2016-17 (as written) or 2016."""
+    if value is None or precision not in ("day", "month", "year"):
+        return "date unknown"
+    if precision == "day":
+        return value.isoformat()
+    if precision == "month":
+        return f"{MONTHS[value.month - 1]} {value.year}"
+    if financial_year_start(text) == value.year:
+        return f"{value.year}-{(value.year + 1) % 100:02d}"
+    return str(value.year)
