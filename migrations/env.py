@@ -18,10 +18,14 @@ def render_item(kind, obj, _autogen_context):
 def run_migrations() -> None:
     engine = config.attributes.get("engine") or make_engine()
     with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
             # Batch mode rebuilds a table and renames the copy into place; SQLite would refuse that rename
-            # while the public views name the table, unless told to rename the legacy way.
+            # while the public views name the table, unless told to rename the legacy way. Dropping the old
+            # table would also delete, by ON DELETE CASCADE, every row that refers to it, unless foreign keys
+            # are off while the migrations run (they are checked once they are done).
             connection.exec_driver_sql("PRAGMA legacy_alter_table = ON")
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
@@ -32,7 +36,13 @@ def run_migrations() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
         connection.commit()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from watchdog import db
 from watchdog.models import Base
@@ -39,3 +39,56 @@ def test_views_have_the_documented_columns(engine):
     inspector = inspect(engine)
     for name, (_, columns) in VIEWS.items():
         assert [column["name"] for column in inspector.get_columns(name)] == list(columns), name
+
+
+def test_upgrading_a_database_that_holds_data_works_out_which_rows_are_current(database_url):
+    """A database filled before superseded rows existed: a tender row beside its award, and an award republished
+    under a new id with its decimal point moved. After the upgrade each counts once; the downgrade goes back."""
+    engine = db.make_engine(database_url)
+    db.upgrade(engine, "0005")
+    seen = "'2025-01-23 16:00:00+00:00'"
+    with engine.begin() as connection:
+        connection.execute(text(
+            f"INSERT INTO suppliers (id, name, name_key, first_seen_at, last_seen_at) "
+            f"VALUES (1, 'Lyreco UK Limited', 'lyreco', {seen}, {seen})"
+        ))  # fmt: skip
+        for row_id, award_id, value, release_at in [
+            (1, "", None, "2024-12-01 09:00:00+00:00"),
+            (2, "1", 4512650, "2025-01-23 16:00:00+00:00"),
+            (3, "2", 45126.50, "2025-01-23 16:07:00+00:00"),
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO contracts (id, ocid, award_id, initial_value, currency, awarded_on, basis, "
+                    "date_precision, latest_release_at, first_seen_at, last_seen_at) VALUES (:id, 'ocds-b5fd17-x', "
+                    f":award_id, :value, 'GBP', '2025-01-17', 'official', 'day', :release_at, {seen}, {seen})"
+                ),
+                {"id": row_id, "award_id": award_id, "value": value, "release_at": release_at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO contract_releases (contract_id, release_id, release_at, value, first_seen_at, "
+                    f"last_seen_at) VALUES (:id, :release, :release_at, :value, {seen}, {seen})"
+                ),
+                {"id": row_id, "release": f"r{row_id}", "release_at": release_at, "value": value},
+            )
+            if award_id:
+                connection.execute(text(
+                    "INSERT INTO contract_suppliers (contract_id, supplier_id, first_seen_at, last_seen_at) "
+                    f"VALUES (:id, 1, {seen}, {seen})"
+                ), {"id": row_id})  # fmt: skip
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        marks = connection.execute(text("SELECT id, superseded_by, superseded_reason, suppliers_count FROM contracts "
+                                        "ORDER BY id")).all()  # fmt: skip
+        assert [tuple(row) for row in marks] == [(1, 3, "awarded", None), (2, 3, "republished", 1), (3, None, None, 1)]
+        assert connection.execute(text("SELECT award_id FROM awards")).scalars().all() == ["2"]
+        links = "SELECT (SELECT COUNT(*) FROM contract_suppliers), (SELECT COUNT(*) FROM contract_releases)"
+        assert tuple(connection.execute(text(links)).one()) == (2, 3)  # the rebuilt table took none with it
+        assert connection.execute(text("SELECT contracts_count FROM supplier_record")).scalars().all() == [1]
+    db.downgrade(engine, "0005")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM contracts")).scalar() == 3
+        assert connection.execute(text("SELECT contracts_count FROM supplier_record")).scalars().all() == [2]
+    assert "awards" not in inspect(engine).get_view_names()
+    engine.dispose()
