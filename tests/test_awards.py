@@ -315,3 +315,15 @@ def test_the_contracts_commands_list_republications_and_take_a_persons_word(engi
     assert [a for a, *_ in current_awards(engine)] == ["1", "2"]
     refused = runner.invoke(main, ["--db", database_url, "contracts", "supersede", str(first), "999"])
     assert refused.exit_code == 1 and "there is no contract #999" in refused.output
+
+
+def test_a_merge_of_two_spellings_reveals_a_republication(engine):
+    from watchdog import review
+
+    Store(engine).write([award("1", "4512650", "Lyreco UK Limited")])
+    Store(engine).write([award("2", "45126.50", "Lyreco Office Supplies", minutes=7)])
+    assert [a for a, *_ in current_awards(engine)] == ["1", "2"]
+    keep, other = (row[0] for row in rows(engine, "SELECT id FROM suppliers ORDER BY name DESC"))
+    with engine.begin() as connection:
+        review.merge(connection, keep, other, by="ana", reason="one firm")
+    assert [a for a, *_ in current_awards(engine)] == ["2"]

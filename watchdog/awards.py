@@ -245,3 +245,11 @@ def superseded_rows(connection: Connection, limit: int) -> list[dict]:
         .limit(limit)
     )  # fmt: skip
     return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def refresh_awards_of(connection: Connection, supplier_ids: Iterable[int]) -> int:
+    """Work out again which rows are current in the procurements these suppliers won: a merge or a split
+    changes who won what, and so which awards are one award published twice."""
+    won = select(contracts.c.ocid).join(links, links.c.contract_id == contracts.c.id)
+    ocids = connection.scalars(won.where(links.c.supplier_id.in_(list(supplier_ids))).distinct()).all()
+    return refresh_awards(connection, ocids)

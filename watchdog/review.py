@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from watchdog.awards import refresh_awards_of
 from watchdog.groups import GROUPS_FILE, current_group, join_group, leave_group, read_groups_file
 from watchdog.matching import Entity, NameIndex
 from watchdog.models import (
@@ -153,6 +154,7 @@ def merge(connection: Connection, keep_id: int, other_id: int, by: str, reason: 
         )
     names = {"names": moved_names, "company_number": other.company_number}
     log(connection, "merge", keep, other, by, reason, now, names, keep_second_id=False)
+    refresh_awards_of(connection, [keep.id])
 
 
 def split(connection: Connection, supplier_id: int, names: list[str], by: str, reason: str | None = None,
@@ -183,6 +185,7 @@ def split(connection: Connection, supplier_id: int, names: list[str], by: str, r
     new = supplier(connection, new_id)
     set_pair_status(connection, source.id, new.id, "rejected", "split by a person", now)
     log(connection, "split", source, new, by, reason, now, {"names": spellings})
+    refresh_awards_of(connection, [source.id, new_id])
     return new_id
 
 
