@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from watchdog.normalise.dates import parse_date
 from watchdog.normalise.money import amount_in_gbp, find_amounts
-from watchdog.normalise.names import company_number, name_key, other_names
+from watchdog.normalise.names import company_number, full_name_key, name_key, other_names
 from watchdog.normalise.rates import gbp_rate
 
 M = 1_000_000
@@ -124,12 +124,52 @@ NAMES = [
     ("Serco Ltd", "serco", []),
     ("Serco Group plc", "serco group", []),
     ("John Smith t/a Smith Plumbing", "john smith", ["Smith Plumbing"]),
+    ("Zurich Insurance Company t/a Zurich Municipal", "zurich insurance", ["Zurich Municipal"]),
+    ("Royal School of the Deaf (Derby)", "royal school of the deaf", ["Derby"]),
+    ("Royal School for the Deaf Derby", "royal school for the deaf derby", []),
+    # "TA" is a trading-as marker only in capitals between two names
+    ("TA Associates Ltd", "ta associates", []),
+    ("Vista Retail Ltd", "vista retail", []),
+    ("Smith Ltd (TA Associates)", "smith", ["TA Associates"]),
 ]
 
 
 @pytest.mark.parametrize(("name", "key", "others"), NAMES)
 def test_name_keys(name, key, others):
     assert (name_key(name), other_names(name)) == (key, others)
+
+
+TRADING_AS_SPELLINGS = ["TA", "T/A", "t/a", "T.A.", "t.a.", "trading as", "Trading As", "TRADING AS", "t/as"]
+
+
+@pytest.mark.parametrize("marker", TRADING_AS_SPELLINGS)
+def test_every_spelling_of_trading_as_gives_one_key(marker):
+    for name, key, trading_name in [
+        (f"Smith Ltd {marker} Jones Cleaning", "smith", "Jones Cleaning"),
+        (f"Zurich Insurance Company {marker} Zurich Municipal", "zurich insurance", "Zurich Municipal"),
+        (f"SMITH LTD {marker.upper()} JONES CLEANING", "smith", "JONES CLEANING"),
+    ]:
+        assert (name_key(name), other_names(name)) == (key, [trading_name])
+
+
+@pytest.mark.parametrize("marker", [m for m in TRADING_AS_SPELLINGS if m != "TA"])
+def test_a_bracketed_trading_name_is_listed_without_its_marker(marker):
+    name = f"Zurich Insurance Company ({marker} Zurich Municipal)"
+    assert (name_key(name), other_names(name)) == ("zurich insurance", ["Zurich Municipal"])
+
+
+@pytest.mark.parametrize(
+    ("name", "full_key"),
+    [("Royal School of the Deaf (Derby)", "royal school of the deaf derby"),
+     ("Royal School for the Deaf Derby", "royal school for the deaf derby"),
+     ("Smith Ltd TA Jones Cleaning", "smith jones cleaning"),
+     ("Smith Ltd T/A Jones Cleaning", "smith jones cleaning"),
+     ("Lexis Nexis Limited (RELX (UK) Ltd", "lexis nexis relx"),
+     ("PwC (PricewaterhouseCoopers)", "pwc pricewaterhousecoopers"),
+     ("Hays Specialist Recruitment Limited", "hays specialist recruitment")],
+)  # fmt: skip
+def test_full_name_keys_keep_bracketed_and_trading_names(name, full_key):
+    assert full_name_key(name) == full_key
 
 
 @pytest.mark.parametrize(

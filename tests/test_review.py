@@ -128,3 +128,39 @@ def test_a_split_moves_a_name_and_its_contracts_for_good(engine, database_url):
         ).all()
     assert [tuple(r) for r in rows] == [("Capita Business Services Ltd", 1), ("Capita Resourcing Ltd", 2)]
     assert output.startswith("split Capita Resourcing Ltd from 02299747 into #")
+
+
+def test_the_queue_offers_trading_as_spellings_and_bracketed_places_and_merges_neither(engine, database_url):
+    Store(engine).write([
+        item("ocds-1", "Smith Ltd TA Jones Cleaning", "09876543"),
+        item("ocds-2", "Smith Ltd T/A Jones Cleaning", "08765432"),
+        item("ocds-3", "Royal School for the Deaf Derby", None),
+        item("ocds-4", "Royal School of the Deaf (Derby)", None),
+        item("ocds-5", "Zurich Insurance Company t/a Zurich Municipal", None),
+        item("ocds-6", "Zurich Insurance Company TA Zurich Municipal", None),
+    ])  # fmt: skip
+    after_crawl(engine)
+    with engine.connect() as connection:
+        offered = connection.execute(
+            text(
+                "SELECT a.name, b.name, c.reason FROM supplier_match_candidates c "
+                "JOIN suppliers a ON a.id = c.supplier_id JOIN suppliers b ON b.id = c.other_supplier_id "
+                "WHERE c.status = 'open'"
+            )
+        ).all()
+        zurich_names = connection.execute(
+            text("SELECT COUNT(DISTINCT supplier_id), COUNT(*) FROM supplier_aliases WHERE name LIKE 'Zurich%'")
+        ).one()
+    assert {(frozenset((first, second)), reason) for first, second, reason in offered} == {
+        (frozenset(("Royal School for the Deaf Derby", "Royal School of the Deaf (Derby)")), "similar names"),
+        (frozenset(("Smith Ltd TA Jones Cleaning", "Smith Ltd T/A Jones Cleaning")),
+         "different company numbers: separate legal entities unless a person says otherwise"),
+    }  # fmt: skip
+    assert tuple(zurich_names) == (1, 2)  # "t/a" and "TA" give one key: one supplier, known by both spellings
+    assert scalar(engine, "SELECT COUNT(*) FROM suppliers") == 5
+    queue = decide(database_url, "review")
+    assert "Royal School of the Deaf (Derby) (no company number), 1 contracts" in queue
+    assert "Smith Ltd T/A Jones Cleaning (08765432), 1 contracts" in queue
+    refused = CliRunner().invoke(main, ["--db", database_url, "suppliers", "merge", "09876543", "08765432"])
+    assert refused.exit_code == 1
+    assert "different company numbers (09876543, 08765432)" in refused.output

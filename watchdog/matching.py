@@ -1,7 +1,8 @@
 """Finding suppliers that may be the same entity under different names, for a person to confirm.
 
 Nothing here merges anything. Names are compared only within blocks that share a rare word, so that
-100,000 names against 50,000 entities take seconds, not hours; rapidfuzz scores each pair.
+100,000 names against 50,000 entities take seconds, not hours; rapidfuzz scores each pair, with the words
+of bracketed and trading-as names kept, and a word one name lacks forgiven when the names share enough.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-SIMILAR = 85  # rapidfuzz token_sort_ratio from which two names are worth a person's look
+from watchdog.normalise.names import full_name_key
+
+SIMILAR = 85  # rapidfuzz score (0-100) from which two names are worth a person's look
+MOST_ALIKE = 5  # similar names offered beside each name, most alike first
 COMMON_WORD_SHARE = 0.01  # a word in more than 1% of names ("services", "group") does not make a block
 MIN_COMMON_WORD_COUNT = 50
+LINKING_WORDS = frozenset({"and", "at", "for", "in", "of", "on", "the", "to"})  # "for the Deaf", "of the Deaf"
+MIN_SHARED_WORDS = 2  # one word lies inside many names: "Serco" in "Serco Leisure Operating"
+SHARED_SHARE_OF_SHORTER = 0.75  # "Oxford City Council" and "Oxford County Council" share only 2 words of 3
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,14 @@ def words(key: str) -> list[str]:
     return [word for word in key.split() if len(word) > 1]
 
 
+def shares_enough_words(first: str, second: str) -> bool:
+    """Whether two name keys share at least two words and three quarters of the shorter one's (linking words
+    aside): only then may a word one of them lacks be forgiven, as rapidfuzz's token_set_ratio does."""
+    first_words, second_words = (set(words(key)) - LINKING_WORDS for key in (first, second))
+    shared = len(first_words & second_words)
+    return shared >= MIN_SHARED_WORDS and shared >= SHARED_SHARE_OF_SHORTER * min(len(first_words), len(second_words))
+
+
 class NameIndex:
     """Known entities, looked up by company number, exact name key, and similar names."""
 
@@ -47,6 +62,8 @@ class NameIndex:
         self.by_number: dict[str, int] = {}
         self.by_key: dict[str, list[int]] = defaultdict(list)
         self.by_word: dict[str, list[int]] = defaultdict(list)
+        self.keys: dict[int, str] = {}  # plain dicts of the entities' keys: they are read for every name scored
+        self.full_keys: dict[int, str] = {}
         for entity in entities:
             self.add(entity)
         limit = max(MIN_COMMON_WORD_COUNT, int(len(self.entities) * COMMON_WORD_SHARE))
@@ -57,7 +74,9 @@ class NameIndex:
         if entity.company_number:
             self.by_number[entity.company_number] = entity.supplier_id
         self.by_key[entity.key].append(entity.supplier_id)
-        for word in set(words(entity.key)):
+        self.keys[entity.supplier_id] = entity.key
+        self.full_keys[entity.supplier_id] = full_name_key(entity.name)
+        for word in set(words(f"{entity.key} {self.full_keys[entity.supplier_id]}")):
             self.by_word[word].append(entity.supplier_id)
 
     def block(self, key: str) -> set[int]:
@@ -65,13 +84,23 @@ class NameIndex:
         rare = [w for w in set(words(key)) if w not in self.common] or words(key)[:1]
         return {supplier_id for word in rare for supplier_id in self.by_word.get(word, ())}
 
-    def similar(self, key: str, exclude: int | None = None) -> list[tuple[int, float]]:
-        ids = [i for i in self.block(key) if i != exclude]
-        if not ids:
-            return []
-        choices = [self.entities[i].key for i in ids]
-        found = process.extract(key, choices, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILAR, limit=5)
-        return [(ids[index], score) for _, score, index in found]
+    def similar(self, supplier_id: int) -> list[tuple[int, float]]:
+        """The entities whose names are most like this one's, scored by the best of: token_sort_ratio of the
+        name keys, and of the full name keys, and token_set_ratio of the full name keys if they share enough."""
+        key, full_key = self.keys[supplier_id], self.full_keys[supplier_id]
+        ids = [i for i in self.block(f"{key} {full_key}") if i != supplier_id]
+        keys, full_keys = list(map(self.keys.get, ids)), list(map(self.full_keys.get, ids))
+        scores: dict[int, float] = {}
+        for query, choices, scorer in (
+            (key, keys, fuzz.token_sort_ratio),
+            (full_key, full_keys, fuzz.token_sort_ratio),
+            (full_key, full_keys, fuzz.token_set_ratio),
+        ):
+            hits = process.extract(query, choices, scorer=scorer, score_cutoff=SIMILAR, limit=None)
+            for choice, score, index in hits:
+                if scorer is fuzz.token_sort_ratio or shares_enough_words(full_key, choice):
+                    scores[ids[index]] = max(score, scores.get(ids[index], 0.0))
+        return sorted(scores.items(), key=lambda pair: pair[1], reverse=True)[:MOST_ALIKE]
 
     def candidate_pairs(self, among: set[int] | None = None) -> Iterator[Candidate]:
         """Every pair of known entities that may be one: the same name under two company numbers, or names
@@ -82,7 +111,7 @@ class NameIndex:
             for other in self.by_key[entity.key]:
                 if other != supplier_id:
                     pairs[tuple(sorted((supplier_id, other)))] = 100.0
-            for other, score in self.similar(entity.key, exclude=supplier_id):
+            for other, score in self.similar(supplier_id):
                 pairs.setdefault(tuple(sorted((supplier_id, other))), score)
         for (first, second), score in sorted(pairs.items()):
             yield Candidate(first, second, score, reason_for(self, first, second))

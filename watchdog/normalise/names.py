@@ -42,12 +42,15 @@ COMPANY_PREFIXES = frozenset(
 
 
 BRACKETED = re.compile(r"\s*[(\[].*$")  # "(RELX (UK) Ltd", "[trading as ...]": to the end, balanced or not
-TRADING_AS = re.compile(r"\s+(?:t/a|trading as|t\.a\.)\s+.*$", re.IGNORECASE)
+SPELLED_TRADING_AS = r"(?i:t/as?|t\.a\.|trading\s+as)"  # "t/a", "T/A", "t/as", "T.A.", "Trading As"...
+# ...or "TA", only in capitals and between two names: "Smith Ltd TA Jones", but not "TA Associates" or "Vista"
+TRADING_AS = re.compile(rf"(?<=\S)\s+(?:{SPELLED_TRADING_AS}|TA)\s+(?=\S)")
+LEADING_TRADING_AS = re.compile(rf"^{SPELLED_TRADING_AS}\s+")  # "Smith Ltd (t/a Jones)"
 
 
 def main_name(name: str) -> str:
     """The entity's own name, without a bracketed or trading-as name after it."""
-    stripped = TRADING_AS.sub("", BRACKETED.sub("", name)).strip()
+    stripped = TRADING_AS.split(BRACKETED.sub("", name), maxsplit=1)[0].strip()
     return stripped or name.strip()
 
 
@@ -59,10 +62,8 @@ def other_names(name: str) -> list[str]:
         inner = bracket.group(1).strip()
         if inner[-1:] in ")]" and inner.count("(") + inner.count("[") < inner.count(")") + inner.count("]"):
             inner = inner[:-1].strip()
-        found.append(inner)
-    trading = re.search(r"(?:t/a|trading as)\s+(.+)$", name, re.IGNORECASE)
-    if trading:
-        found.append(trading.group(1).strip())
+        found.append(LEADING_TRADING_AS.sub("", inner))
+    found += [trading.strip() for trading in TRADING_AS.split(name, maxsplit=1)[1:]]
     return [n for n in found if n]
 
 
@@ -90,6 +91,12 @@ def name_key(name: str) -> str:
     while len(words) > 1 and words[-1] in LEGAL_FORM_WORDS:
         words.pop()
     return " ".join(words)
+
+
+def full_name_key(name: str) -> str:
+    """The name key followed by the keys of its bracketed and trading-as names, for scoring similar names
+    ("Royal School of the Deaf (Derby)" -> "royal school of the deaf derby")."""
+    return " ".join(filter(None, (name_key(part) for part in (name, *other_names(name)))))
 
 
 def company_number(raw: str | None) -> str | None:
