@@ -45,7 +45,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from watchdog.extraction import Fact, KnownSupplier, extract_facts
+from watchdog.extraction import Fact, KnownSupplier, Mentions, extract_facts
 
 DATA = Path(__file__).with_name("extraction_eval.jsonl")
 PRECISION_TARGET, RECALL_TARGET = 0.95, 0.80
@@ -70,10 +70,14 @@ SUPPLIERS = [
 ]
 
 
-def load(path: Path) -> list[dict]:
+def known_suppliers(path: Path) -> list[KnownSupplier]:
+    return [KnownSupplier(entry["name"], tuple(entry["aliases"])) for entry in json.loads(path.read_text())]
+
+
+def load(path: Path, suppliers: list[KnownSupplier]) -> list[dict]:
     """The labelled items, checked: unique ids, known categories, kinds and suppliers, one fact per key."""
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    names = {s.name for s in SUPPLIERS}
+    names = {s.name for s in suppliers}
     if len({item["id"] for item in items}) != len(items):
         raise ValueError("duplicate ids")
     for item in items:
@@ -128,14 +132,19 @@ def show(fact: dict | Fact) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--suppliers", type=Path, help="the known suppliers, as JSON [{name, aliases}] (default: the list above)"
+    )
     parser.add_argument("--verbose", action="store_true", help="list the misses and false positives")
     args = parser.parse_args()
 
-    items = load(args.data)
+    known = known_suppliers(args.suppliers) if args.suppliers else SUPPLIERS
+    items = load(args.data, known)
+    suppliers = Mentions(known)
     expected_n, predicted_n, correct_n = Counter(), Counter(), Counter()
     report, warnings, negatives_hit = [], [], 0
     for item in items:
-        predicted = extract_facts(item["text"], SUPPLIERS)
+        predicted = extract_facts(item["text"], suppliers)
         pairs, misses, false_positives = pair(item["expected"], predicted)
         for fact in item["expected"]:
             expected_n.update(groups(fact["category"], fact["kind"]))

@@ -45,7 +45,7 @@ ONE = rf"""
     (?P<symbol>{SYMBOL})\s?(?P<number>{NUMBER})(?P<multiplier>{MULTIPLIER})?(?:\s?(?P<trailing_code>{CODE})\b)?
   | (?P<code>{CODE})\s?(?P<code_number>{NUMBER})(?P<code_multiplier>{MULTIPLIER})?
   | (?P<bare_number>{NUMBER})(?P<bare_multiplier>{MULTIPLIER})?
-        (?:\s?(?:(?P<after_code>{CODE})\b|(?P<pounds>pounds\ sterling|pounds)\b))?
+        (?:\s?(?:(?P<after_code>{CODE})\b|(?P<pounds>pounds\ sterling|pounds|pound)\b))?
 """
 AMOUNT = re.compile(
     rf"(?:(?P<before>{BEFORE})\s+)?(?:{ONE})(?:\s?\(?(?P<after>{AFTER})\)?)?",

@@ -1,0 +1,141 @@
+"""Each extraction rule on sentences it must read and sentences it must not (written for these tests)."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from watchdog.extraction import KnownSupplier, Mentions, extract_facts, language
+
+KNOWN = Mentions(
+    [
+        KnownSupplier("Serco Group plc", ("Serco",)),
+        KnownSupplier("Capita plc", ("Capita",)),
+        KnownSupplier("G4S plc", ("G4S",)),
+        KnownSupplier("Mitie Group plc", ("Mitie",)),
+        KnownSupplier("Kier Group plc", ("Kier",)),
+        KnownSupplier("Northgate plc", ("Northgate",)),
+    ]
+)
+
+
+def facts(text):
+    """(category, kind, supplier, first amount, rule) of each fact read from the text."""
+    return sorted(
+        (f.category, f.kind, f.supplier.split()[0], f.amounts[0].amount if f.amounts else None, f.rule.split("+")[0])
+        for f in extract_facts(text, KNOWN)
+    )
+
+
+READS = [
+    ("Serco was awarded a £108m contract by the Department of Health.",
+     [("contract", "award", "Serco", 108_000_000, "award.passive_recipient")]),
+    ("The contract was awarded to Serco and Mitie.",
+     [("contract", "award", "Mitie", None, "award.contract_to"),
+      ("contract", "award", "Serco", None, "award.contract_to")]),
+    ("The Home Office awarded Capita a £50m deal.",
+     [("contract", "award", "Capita", 50_000_000, "award.active_recipient")]),
+    ("Kier was appointed to build the new hospital.", [("contract", "award", "Kier", None, "award.appointed")]),
+    ("Mitie has won a £12m facilities contract.", [("contract", "award", "Mitie", 12_000_000, "award.won")]),
+    ("The council renewed Serco's contract for five years.", [("contract", "award", "Serco", None, "award.renewed")]),
+    ("Mitie won the cleaning deal. The contract, which has a total value of about £7m, runs to 2030.",
+     [("contract", "award", "Mitie", 7_000_000, "award.won")]),
+    ("G4S was fined £250,000 and ordered to pay costs of £2,100.",
+     [("enforcement", "costs", "G4S", 2100, "costs.noun"), ("enforcement", "fine", "G4S", 250_000, "fine.verb")]),
+    ("The regulator fined Capita £14m over the attack.", [("enforcement", "fine", "Capita", 14_000_000, "fine.verb")]),
+    ("A fine of £400,000 was imposed on Kier.", [("enforcement", "fine", "Kier", 400_000, "fine.noun")]),
+    ("The Home Office withheld £1m from Serco over the state of the housing.",
+     [("enforcement", "service_credit", "Serco", 1_000_000, "service_credit.withheld")]),
+    ("Serco agreed to repay £68.5m to the Ministry of Justice.",
+     [("enforcement", "repayment", "Serco", 68_500_000, "repayment.repaid")]),
+    ("A tribunal ordered Capita to pay £23,000 in compensation.",
+     [("enforcement", "compensation", "Capita", 23_000, "compensation.noun")]),
+    ("The HSE served Mitie with an improvement notice.", [("enforcement", "other", "Mitie", None, "other.notice")]),
+    ("Serco exposed the email addresses of 296 contact tracers.",
+     [("incident", "data_breach", "Serco", None, "data_breach.exposed")]),
+    ("A Kier worker was killed when a wall collapsed.",
+     [("incident", "death_or_injury", "Kier", None, "death_or_injury")]),
+    ("Capita failed to meet its targets for assessments.",
+     [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
+    ("Serco could not provide enough staff for the wards.",
+     [("incident", "service_failure", "Serco", None, "service_failure.missed")]),
+    ("The prison run by G4S was rated inadequate.",
+     [("incident", "inspection_failure", "G4S", None, "inspection_failure")]),
+    ("A riot broke out at the G4S-run prison.", [("incident", "other", "G4S", None, "incident.other")]),
+    ("Northgate's site manager admitted two charges. The company was fined £40,000.",
+     [("enforcement", "fine", "Northgate", 40_000, "fine.verb")]),
+    ("On top of the fine it will have to pay, Kier was ordered to pay costs of £9,000.",
+     [("enforcement", "costs", "Kier", 9000, "costs.noun")]),
+    ("Over the tagging scandal, Serco agreed to repay £68.5m and G4S £108.9m.",
+     [("enforcement", "repayment", "G4S", 108_900_000, "repayment.repaid"),
+      ("enforcement", "repayment", "Serco", 68_500_000, "repayment.repaid")]),
+]  # fmt: skip
+
+IGNORES = [
+    "Serco could face a fine of up to £500,000.",  # a threat
+    "Capita has been named preferred bidder for a £200m contract.",  # not yet awarded
+    "Mitie appointed a new chief executive in May.",  # a person, not a contract
+    "The council renewed criticism of Serco.",  # not a contract
+    "Shares in Northgate fell 12% on Monday.",  # no one was hurt
+    "The hospital trust, not its contractor Mitie, was fined £200,000.",  # someone else was fined
+    "Auditor Hartley was fined over its audit of Northgate.",  # Hartley's fine
+    "Serco is in talks about extending its £1.9bn contract.",  # talks
+    "Serco Geografix agreed a deferred prosecution agreement.",  # not a contract for work
+    "Capita repaid its £300m bond early.",  # a company's debt
+    "Serco denied that it had been fined.",  # a denial
+    "Kier is expected to win the £30m deal.",  # a hope
+    "Rival bidders offered a price £30m lower than Serco.",  # a bid
+    "G4S is to be hit with a £5m fine.",  # not yet
+    "Serco denied that it had been fined £1m.",  # a denial
+    "Kier is expected to win the £30m deal.",  # an expectation
+    "Serco could face a £500,000 fine.",  # a threat
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), READS)
+def test_a_rule_reads_its_fact(text, expected):
+    assert facts(text) == sorted(expected)
+
+
+@pytest.mark.parametrize("text", IGNORES)
+def test_a_rule_does_not_read_what_did_not_happen_or_was_not_theirs(text):
+    assert facts(text) == []
+
+
+def test_an_incident_keeps_how_many_were_affected():
+    (fact,) = extract_facts("Serco shared the email addresses of almost 300 contact tracers.", KNOWN)
+    assert [(f.value, f.qualifier, f.unit) for f in fact.figures] == [(300, "almost", "contact tracers")]
+
+
+def test_a_fact_keeps_the_passage_and_the_rule():
+    (fact,) = extract_facts("Northgate's site manager admitted two charges. The company was fined £40,000.", KNOWN)
+    assert fact.sentence == "Northgate's site manager admitted two charges. The company was fined £40,000."
+    assert fact.rule == "fine.verb"
+
+
+MODEL_FILES = {
+    "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
+    "tagger/model": "1ec3d93f38cebe172f2b5c89d84be72856ce42c8f1a64f1699f1d98a771f36b7",
+    "parser/model": "e0098910535a863d430082ece57455d5fa071cd4ca3a0054e80582076c752b1e",
+    "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
+    "lemmatizer/lookups/lookups.bin": "eb64f40c0f8396d1762730c0ddf4dad2a52d138f5a389f71a1a1d088173b7737",
+    "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
+    "config.cfg": "65c545ca2da5bd4b87b22d4917318605360b37dee6ed6b18516a036f87319f79",
+}
+
+
+def test_the_installed_pipeline_is_the_one_checked():
+    """The package registry's upload of en_core_web_sm 3.8.0: its weights and vocabulary as first checked."""
+    pipeline = language()
+    assert (pipeline.meta["version"], pipeline.meta["lang"]) == ("3.8.0", "en")
+    root = Path(pipeline.path)
+    for name, digest in MODEL_FILES.items():
+        assert hashlib.sha256((root / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_another_pipeline_can_be_named_and_a_missing_one_is_explained(monkeypatch):
+    language.cache_clear()
+    monkeypatch.setenv("WATCHDOG_SPACY_MODEL", "no_such_pipeline")
+    with pytest.raises(RuntimeError, match="no_such_pipeline.*WATCHDOG_SPACY_MODEL"):
+        language()
+    language.cache_clear()

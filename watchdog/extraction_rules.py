@@ -1,0 +1,935 @@
+"""The rules that read facts from one parsed sentence, each a small named pattern over lemmas and dependency
+relations (spaCy's English labels: nsubj, nsubjpass, dobj, dative, pobj, agent, xcomp...).
+
+A rule finds a trigger (a verb or a noun by its lemma), checks its frame (what it governs), and names the
+actor: the grammatical subject, the passive's subject, the object of "to" or "from", a possessor, as the
+frame says. The sentence's sums are then given to the facts whose words they hang from. A fact whose own verb
+is hedged, negated or conditional is not stated, so it is dropped. Rules are tested one by one in
+tests/test_extraction_rules.py, each with sentences it must read and sentences it must not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from watchdog.items import Figure
+from watchdog.normalise.money import Amount, find_amounts
+
+CONTRACT = "contract"
+ENFORCEMENT = "enforcement"
+INCIDENT = "incident"
+
+# spaCy's small model reads "fined" as a form of "fin": the words that matter are mended here.
+LEMMA_FIXES = {"fined": "fine", "fining": "fine", "fines": "fine", "rated": "rate", "rating": "rate",
+               "reappointed": "reappoint", "re-appointed": "reappoint", "data": "data"}
+
+CONTRACT_NOUNS = {
+    "contract", "deal", "framework", "agreement", "franchise", "concession", "work", "job", "order", "extension",
+    "lot", "place", "tender", "subcontract", "partnership", "mandate", "scheme",
+}  # fmt: skip
+AWARD_VERBS = {"award", "grant", "hand", "give", "let", "allocate", "commission", "offer"}
+APPOINT_VERBS = {"appoint", "reappoint", "re-appoint", "choose", "select", "pick", "contract", "engage", "hire",
+                 "commission", "retain", "name", "confirm"}  # fmt: skip
+WIN_VERBS = {"win", "secure", "land", "clinch", "scoop", "bag", "net", "seal", "obtain", "sign", "agree", "ink",
+             "gain", "pick", "snap", "collect", "take"}  # fmt: skip
+NEEDS_CONTRACT_OBJECT = {"sign", "agree", "ink", "gain", "pick", "snap", "collect", "take", "obtain", "offer",
+                         "let", "allocate", "give", "grant"}  # fmt: skip
+RENEW_VERBS = {"renew", "extend"}
+NOT_CONTRACT_MODIFIERS = {"prosecution", "settlement", "plea", "confidentiality", "non-disclosure", "pay", "wage",
+                          "loan", "credit", "peace", "trade", "licence", "license", "lease", "funding",
+                          "financing", "refinancing", "takeover", "merger", "acquisition", "sale"}  # fmt: skip
+NOT_YET_CHOSEN = {"bidder", "contender", "favourite", "candidate", "frontrunner", "shortlist", "shortlisted"}
+ROLE_NOUNS = {"supplier", "provider", "contractor", "partner", "operator", "manager", "delivery"}
+DUTY_VERBS = {"run", "provide", "deliver", "operate", "manage", "supply", "build", "maintain", "design", "carry",
+              "develop", "oversee", "support", "handle", "transport", "house", "staff", "clean", "install",
+              "undertake", "perform", "replace", "upgrade", "construct", "repair"}  # fmt: skip
+
+PAY_VERBS = {"pay", "receive", "incur", "get", "accept", "suffer", "take", "owe", "shell", "cough", "hand"}
+IMPOSE_VERBS = {"impose", "issue", "levy", "serve", "slap", "hand", "give", "award", "order", "hit", "apply", "cost"}
+CHALLENGE_VERBS = {"appeal", "challenge", "contest", "dispute"}  # "appealed against the fine": its fine still
+HEDGE_NOUNS = {"talk", "plan", "bid", "proposal", "negotiation", "consultation", "hope", "option", "possibility",
+               "prospect", "threat", "risk", "chance", "race", "competition", "shortlist", "contender", "claim",
+               "allegation", "call", "demand", "review", "investigation", "inquiry", "probe", "decision"}  # fmt: skip
+INSPECTORS = {"inspector", "inspectorate", "ofsted", "cqc", "inspection", "report", "watchdog", "regulator",
+              "auditor", "review", "monitor", "board"}  # fmt: skip
+BAD_FINDINGS = {"crisis", "inadequate", "unsafe", "failing", "poor", "squalid", "appalling", "dangerous",
+                "unacceptable", "violent", "filthy", "chaotic", "worst", "failure", "improvement", "decline",
+                "deteriorate", "shortcoming", "concern", "breach", "disgraceful", "dire"}  # fmt: skip
+DEBT_NOUNS = {"bond", "debt", "loan", "borrowing", "note", "facility", "dividend", "shareholder", "overdraft",
+              "mortgage", "bill", "invoice", "tax", "rent", "salary", "wage"}  # fmt: skip
+PAY_PACKAGE = {"executive", "director", "boss", "remuneration", "salary", "bonus", "package", "ceo", "pension"}
+DATA_NOUNS = {"data", "datum", "detail", "address", "record", "information", "file", "name", "number", "email",
+              "e", "document", "identity", "photo", "photograph"}  # fmt: skip
+EXPOSE_VERBS = {"expose", "leak", "share", "reveal", "disclose", "lose", "publish", "release", "misplace",
+                "breach", "compromise", "steal", "access", "circulate", "copy", "reach", "obtain", "view",
+                "download", "encrypt", "post", "send"}  # fmt: skip
+BREACH_NOUNS = {"breach", "leak", "hack", "cyberattack", "cyber-attack", "ransomware", "attack", "incident",
+                "phishing"}
+DATA_MODIFIERS = {"data", "datum", "security", "privacy", "gdpr", "cyber", "information", "email", "e", "mail",
+                  "personal", "protection"}  # fmt: skip
+HARM_VERBS = {"die", "kill", "injure", "hurt", "burn", "scald", "crush", "drown", "maim", "electrocute", "wound"}
+HARM_NOUNS = {"death", "injury", "fatality", "fatal", "suicide", "burn", "amputation", "fracture"}
+PERSON_NOUNS = {"man", "woman", "worker", "employee", "prisoner", "detainee", "patient", "child", "resident",
+                "person", "people", "officer", "guard", "inmate", "boy", "girl", "pupil", "passenger", "member",
+                "cleaner", "driver", "labourer", "operative", "contractor", "engineer", "teenager", "father",
+                "mother", "asylum", "seeker", "migrant", "tenant", "staff", "colleague"}  # fmt: skip
+TARGET_NOUNS = {"target", "deadline", "appointment", "visit", "call", "screening", "slot", "standard", "milestone",
+                "kpi", "measure", "requirement", "assessment", "date", "obligation", "benchmark"}  # fmt: skip
+DELIVER_VERBS = {"deliver", "meet", "provide", "supply", "hit", "achieve", "perform", "complete", "comply",
+                 "process", "answer", "staff", "fill", "recruit", "carry", "hand", "ensure", "maintain", "keep",
+                 "protect", "safeguard", "pay", "respond", "fulfil", "fulfill", "find", "fit"}  # fmt: skip
+FAILURE_NOUNS = {"backlog", "delay", "shortfall", "breakdown", "chaos", "shortage", "outage"}
+REASON_PREPOSITIONS = {"for", "over", "after", "following", "because", "despite"}
+INADEQUATE = {"inadequate", "poor", "unacceptable", "unsafe", "dangerous", "failing", "squalid", "appalling"}
+OTHER_INCIDENT_NOUNS = {"riot", "escape", "disturbance", "unrest", "absconder", "fraud"}
+FALSIFY_VERBS = {"falsify", "fabricate", "fiddle", "manipulate", "doctor", "forge", "alter", "rig", "inflate"}
+NOTICE_KINDS = {"improvement", "prohibition", "enforcement", "warning", "remedial", "rectification", "default",
+                "breach", "crown", "stop"}  # fmt: skip
+
+HEDGE_GOVERNORS = {
+    "face", "risk", "expect", "plan", "propose", "threaten", "consider", "seek", "bid", "hope", "want", "aim",
+    "intend", "prepare", "likely", "poise", "tip", "allege", "deny", "investigate", "examine", "probe", "mull",
+    "weigh", "eye", "chase", "pursue", "vie", "compete", "shortlist", "urge", "call", "demand", "ask", "could",
+    "may", "might", "fear", "warn", "suggest", "predict", "question", "dispute", "reject", "refuse", "appeal",
+    "try", "attempt", "await", "set", "due", "pencil", "tout", "favour", "prefer", "recommend", "argue", "claim",
+    "deserve", "avoid", "escape", "dodge", "reconsider", "review",
+}  # fmt: skip
+HEDGE_MODALS = {"could", "may", "might", "would", "should", "can", "will", "shall", "'ll", "wo", "ca"}
+CONDITIONAL_MARKS = {"if", "unless", "whether", "lest"}
+COMPARATIVE_TAGS = {"JJR", "RBR"}
+NOT_A_VALUE = {"bid", "offer", "turnover", "revenue", "profit", "loss", "share", "salary", "bonus", "budget",
+               "price", "saving", "pension", "debt", "cost-cutting", "valuation", "income", "sale", "dividend",
+               "capitalisation", "capitalization", "earnings", "funding", "investment", "overspend"}  # fmt: skip
+TOGETHER = {"combined", "total", "all", "together", "between", "collectively", "joint", "jointly"}
+FIGURE_UNITS = {"people", "person", "patient", "tracer", "staff", "worker", "employee", "prisoner", "detainee",
+                "child", "resident", "record", "address", "customer", "applicant", "claimant", "user", "pupil",
+                "student", "member", "passenger", "file", "account", "appointment", "screening", "case", "victim",
+                "individual", "officer", "migrant", "seeker", "family", "household", "tenant", "inmate", "client",
+                "adult", "woman", "man", "citizen", "clinician", "nurse", "doctor", "contractor", "volunteer",
+                "visit", "call", "letter", "email", "detail", "death", "injury", "complaint", "home", "property",
+                "vehicle", "bus", "train", "flight", "journey", "shift", "bed", "claim", "assessment",
+                "operation", "procedure", "test", "result"}  # fmt: skip
+FIGURE_QUALIFIERS = {"almost", "nearly", "around", "about", "over", "more", "some", "up", "at", "least", "roughly",
+                     "approximately", "just", "fewer", "less", "under"}  # fmt: skip
+
+
+@dataclass
+class Found:
+    """A fact a rule read in one sentence."""
+
+    category: str
+    kind: str
+    supplier: Any  # a KnownSupplier
+    rule: str
+    anchors: list = field(default_factory=list)  # the tokens whose words a sum may hang from
+    amounts: list[Amount] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    shared: bool = False  # named with other suppliers: a sum "in all" is not this one's
+
+
+def lemma(token) -> str:
+    return LEMMA_FIXES.get(token.lower_, token.lemma_.lower())
+
+
+def is_contract(token) -> bool:
+    """A contract, deal or framework for work, not a deferred prosecution agreement or a loan deal."""
+    return lemma(token) in CONTRACT_NOUNS and not any(
+        lemma(child) in NOT_CONTRACT_MODIFIERS for child in kids(token, "compound", "amod", "nmod")
+    )
+
+
+def conjuncts(token) -> list:
+    return [token, *token.conjuncts]
+
+
+def kids(token, *deps: str) -> list:
+    return [child for child in token.children if child.dep_ in deps]
+
+
+def is_passive(verb) -> bool:
+    return any(child.dep_ in ("nsubjpass", "auxpass", "csubjpass") for child in verb.children) or (
+        verb.tag_ == "VBN" and verb.dep_ in ("acl", "amod") and not kids(verb, "nsubj")
+    )
+
+
+def subjects(verb, depth: int = 0) -> list:
+    """The subjects of a verb, or of the verb it shares them with ("agreed to repay", "was fined and ordered")."""
+    found = [s for child in kids(verb, "nsubj", "nsubjpass") for s in conjuncts(child)]
+    if found or depth > 3:
+        return found
+    if verb.dep_ == "xcomp" and kids(verb.head, "dobj"):
+        return [o for obj in kids(verb.head, "dobj") for o in conjuncts(obj)]  # "ordered Capita to pay"
+    if verb.dep_ in ("xcomp", "conj") and verb.head.pos_ in ("VERB", "AUX"):
+        return subjects(verb.head, depth + 1)
+    if verb.dep_ in ("advcl", "pcomp") and not kids(verb, "mark"):
+        head = verb.head if verb.dep_ == "advcl" else verb.head.head
+        return subjects(head, depth + 1) if head.pos_ in ("VERB", "AUX") else []
+    if verb.dep_ in ("acl", "relcl") and verb.head.pos_ in ("NOUN", "PROPN", "PRON"):
+        return [verb.head]
+    return []
+
+
+def objects_of(verb, *preps: str) -> list:
+    """The objects of the verb's prepositions ("to Serco", "from Serco"), with their conjuncts."""
+    found = []
+    for child in verb.children:
+        if child.dep_ in ("prep", "dative", "agent") and child.lower_ in preps:
+            found += [o for pobj in kids(child, "pobj") for o in conjuncts(pobj)]
+    return found
+
+
+class Sentence:
+    """A parsed sentence with the suppliers it names, by token."""
+
+    def __init__(self, doc, named: list) -> None:
+        self.doc = doc
+        self.amounts = find_amounts(doc.text)
+        self.money: dict[int, Amount] = {}
+        for amount in self.amounts:
+            span = doc.char_span(amount.start, amount.end, alignment_mode="expand")
+            for token in span if span is not None else ():
+                self.money[token.i] = amount
+        self.owner: dict[int, Any] = {}
+        self.referred: set[int] = set()
+        for mention in named:
+            span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+            if span is not None and denied(span.root):
+                continue
+            for token in span if span is not None else ():
+                self.owner.setdefault(token.i, mention.supplier)
+                if mention.referred:
+                    self.referred.add(token.i)
+
+    def supplier(self, token):
+        """The supplier a noun phrase is: a mention, or a noun with a mention in apposition."""
+        if token.i in self.owner:
+            return self.owner[token.i]
+        for child in kids(token, "appos"):
+            if child.i in self.owner:
+                return self.owner[child.i]
+        if token.pos_ == "PROPN":  # "Serco Geografix", "Balfour Beatty Civil Engineering Limited": of its group
+            for child in token.lefts:
+                if child.dep_ in ("compound", "nmod") and child.pos_ == "PROPN":
+                    found = self.supplier(child)
+                    if found is not None:
+                        return found
+        return None
+
+    def owner_of(self, token):
+        """The supplier a noun phrase belongs to: itself, or its possessor or modifier ("a Serco guard",
+        "G4S-run prison", "staff of Mitie")."""
+        found = self.supplier(token)
+        if found is not None:
+            return found
+        for child in token.subtree:
+            if child.i in self.owner and child.dep_ in ("poss", "compound", "nmod", "npadvmod", "amod", "pobj"):
+                if child.head == token or child.head.head == token:
+                    return self.owner[child.i]
+        for clause in kids(token, "acl", "relcl"):  # "HMP Oakwood, which is run by G4S"
+            if lemma(clause) in ("run", "operate", "manage", "own", "staff", "provide"):
+                runners = self.suppliers(objects_of(clause, "by"))
+                if runners:
+                    return runners[0]
+        return None
+
+    def context_suppliers(self, token) -> list:
+        """For an incident whose own words name no supplier ("after the addresses were exposed", "after a
+        worker suffered burns"): the supplier its clause hangs from ("Serco apologised after ..."), or the
+        one supplier named within it ("restrained by three G4S guards")."""
+        inside = [t for t in token.subtree if t.dep_ in ("poss", "compound", "nmod", "nsubj", "nsubjpass")
+                  or t.dep_ == "pobj" and t.head.lower_ in ("by", "at", "in", "inside")]  # fmt: skip
+        inside = self.suppliers(inside, owned=True)
+        if len(set(inside)) == 1:
+            return inside[:1]
+        current = token
+        for _ in range(8):
+            if current.head == current:
+                break
+            current = current.head
+            if current.pos_ in ("VERB", "AUX"):
+                found = self.suppliers(subjects(current) + kids(current, "nsubjpass", "dobj", "dative"), owned=True)
+                found = found or self.suppliers(objects_of(current, "at", "in", "on", "inside"), owned=True)
+                if found:
+                    return found[:1] if len(found) == 1 else []
+        return []
+
+    def suppliers(self, tokens: list, owned: bool = False) -> list:
+        """The suppliers these noun phrases are (or belong to), with those listed beside them ("the companies
+        Serco, G4S and Clearsprings")."""
+        tokens = [t for token in tokens for t in [token, *(c for a in kids(token, "appos") for c in conjuncts(a))]]
+        found = []
+        for token in tokens:
+            supplier = self.owner_of(token) if owned else self.supplier(token)
+            if supplier is not None and supplier not in found:
+                found.append(supplier)
+        return found
+
+
+def denied(token) -> bool:
+    """ "The trust, not its contractor Sodexo, was fined": a supplier named to say it is not the one."""
+    if any(child.lower_ == "not" for child in token.children):
+        return True
+    return token.dep_ == "appos" and any(c.lower_ == "not" and c.i < token.i for c in token.head.children)
+
+
+def governing_verbs(token) -> Iterator[tuple[Any, str]]:
+    """The verbs whose words decide whether the trigger is stated, each with the relation climbed to reach it:
+    its own verb and those it completes ("agreed to repay", "said it had been fined") up to the clause's root;
+    not through a relative or adverbial clause."""
+    current = token
+    if current.pos_ not in ("VERB", "AUX"):
+        while current.dep_ != "ROOT" and current.pos_ not in ("VERB", "AUX"):
+            if current.dep_ in ("relcl", "acl"):
+                break
+            current = current.head
+        if current.pos_ not in ("VERB", "AUX"):
+            return
+    via = "self"
+    for _ in range(6):
+        yield current, via
+        if current.dep_ not in ("xcomp", "ccomp", "conj", "pcomp") or current.head == current:
+            return
+        if current.dep_ == "conj" and kids(current, "nsubj", "nsubjpass"):
+            return  # "The HSE investigated, and the firm was fined": a clause of its own
+        via, current = current.dep_, current.head
+        if current.pos_ not in ("VERB", "AUX", "ADJ"):
+            return
+
+
+def stated(token, allow_inability: bool = False) -> bool:
+    """Whether the trigger states something that happened: no modal, negation, condition or hedging verb governs
+    it. With allow_inability, "could not provide" is a failure that happened, not a hedge."""
+    if token.pos_ in ("NOUN", "PROPN") and any(c.lower_ in ("no", "any") and c.dep_ == "det" for c in token.children):
+        return False
+    if any(lemma(a) in HEDGE_NOUNS and a.pos_ == "NOUN" for a in token.ancestors):
+        return False
+    imposed = [c for c in kids(token, "acl") if lemma(c) in IMPOSE_VERBS and c.tag_ == "VBN"]
+    if imposed:  # "appeal against the £750,000 fine imposed by the ICO": the fine's own verb says it happened
+        return stated(imposed[0])
+    for verb, via in governing_verbs(token):
+        negated = any(child.dep_ == "neg" or child.lower_ in ("never", "not", "n't") for child in verb.children)
+        modals = [child for child in verb.children if child.tag_ == "MD" or child.lower_ in HEDGE_MODALS]
+        free_relative = lemma(verb) == "be" and any(s.lower_ == "what" for s in kids(verb, "nsubj"))
+        inability = allow_inability and negated and all(m.lower_ in ("could", "can", "ca") for m in modals)
+        if modals and not free_relative and not inability:
+            return False
+        if negated and not inability:
+            return False
+        if any(child.dep_ == "mark" and child.lower_ in CONDITIONAL_MARKS for child in verb.children):
+            return False
+        if via in ("xcomp", "ccomp", "pcomp") and lemma(verb) in HEDGE_GOVERNORS:
+            return False
+        if via == "xcomp" and lemma(verb) == "be":
+            return False  # "is to be hit with a fine": not yet
+    return True
+
+
+# A rule: (name, category, kind, finder); the finder yields (supplier tokens, anchors, owned) for one token.
+Rule = tuple[str, str, str, Callable]
+RULES: list[Rule] = []
+
+
+def rule(name: str, category: str, kind: str):
+    def register(finder: Callable) -> Callable:
+        RULES.append((name, category, kind, finder))
+        return finder
+
+    return register
+
+
+def contract_object(verb) -> Any:
+    for child in kids(verb, "dobj", "nsubjpass", "attr", "oprd"):
+        if is_contract(child):
+            return child
+    return None
+
+
+def money_object(verb, sentence: Sentence) -> Any:
+    return next((child for child in kids(verb, "dobj", "npadvmod") if child.i in sentence.money), None)
+
+
+PENALTY_NOUNS = {"fine", "penalty", "sanction", "notice", "cost", "credit", "deduction", "compensation", "damages"}
+
+
+def hands_out_a_penalty(verb) -> bool:
+    """ "has been handed a £4.4m fine": a penalty, not an award."""
+    return any(lemma(child) in PENALTY_NOUNS for child in verb.children if child.dep_ in ("dobj", "oprd", "attr"))
+
+
+@rule("award.passive_recipient", CONTRACT, "award")
+def award_passive_recipient(token, sentence):
+    """ "Serco was awarded a £108m contract", "They've been given a contract", "Serco has been handed another
+    £12m"."""
+    if lemma(token) not in AWARD_VERBS or not is_passive(token) or hands_out_a_penalty(token):
+        return
+    contract = next((c for c in kids(token, "dobj") if is_contract(c)), None)
+    amount = money_object(token, sentence)
+    if contract is None and (amount is None or lemma(token) in ("give", "offer", "let")):
+        return
+    recipients = [s for s in kids(token, "nsubjpass") for s in conjuncts(s) if not is_contract(s)]
+    yield recipients, [token, *(x for x in (contract, amount) if x is not None)], False
+
+
+@rule("award.contract_to", CONTRACT, "award")
+def award_contract_to(token, sentence):
+    """ "The contract was awarded to Serco", "contracts have been awarded to Acme, Brill and Corvin", "the deal
+    went to Serco", "the council awarded the contract to Mitie"."""
+    if lemma(token) not in AWARD_VERBS | {"go", "pass", "transfer"}:
+        return
+    contract = next(
+        (c for c in kids(token, "nsubjpass", "dobj", "nsubj") if (is_contract(c) or lemma(c) in ("money", "work"))),
+        None,
+    )
+    if contract is None:
+        return
+    yield objects_of(token, "to"), [token, contract], False
+
+
+@rule("award.active_recipient", CONTRACT, "award")
+def award_active_recipient(token, sentence):
+    """ "The Department of Health awarded Serco a £108m contract", "handed Capita a deal"."""
+    if lemma(token) not in AWARD_VERBS or is_passive(token):
+        return
+    contract = next((c for c in kids(token, "dobj") if is_contract(c)), None)
+    if contract is None:
+        return
+    recipients = [r for r in kids(token, "dative", "dobj") if r is not contract and r.dep_ != "prep"]
+    yield [r for recipient in recipients for r in conjuncts(recipient)], [token, contract], False
+
+
+@rule("award.appointed", CONTRACT, "award")
+def award_appointed(token, sentence):
+    """ "Capita was appointed to run the scheme", "the council selected Kier as its contractor", "Serco has been
+    re-appointed for a further five years"; never "appointed a chief executive"."""
+    if lemma(token) not in APPOINT_VERBS:
+        return
+    duty = any(lemma(x) in DUTY_VERBS for x in kids(token, "xcomp", "advcl"))
+    role = any(
+        lemma(p) in ROLE_NOUNS | CONTRACT_NOUNS
+        for prep in token.children if prep.dep_ == "prep" and prep.lower_ in ("as", "for", "on", "under", "to")
+        for p in kids(prep, "pobj")
+    )  # fmt: skip
+    contract = contract_object(token)
+    if not (duty or role or contract is not None):
+        return
+    if any(lemma(t) in NOT_YET_CHOSEN for t in token.subtree):
+        return  # "named preferred bidder": not an award yet
+    people = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj")
+    yield [p for person in people for p in conjuncts(person)], [token, *([contract] if contract else [])], False
+
+
+@rule("award.won", CONTRACT, "award")
+def award_won(token, sentence):
+    """ "Serco won the deal", "Mitie has secured a £50m contract", "rival Acme landed the work", "a deal
+    agreed with ..."."""
+    if lemma(token) not in WIN_VERBS or token.pos_ not in ("VERB", "AUX") or hands_out_a_penalty(token):
+        return
+    contract = next((c for c in kids(token, "dobj", "nsubjpass") if is_contract(c)), None)
+    amount = money_object(token, sentence)
+    if contract is None and (amount is None or lemma(token) in NEEDS_CONTRACT_OBJECT):
+        return
+    if lemma(token) == "take" and not any(p.lower_ == "on" for p in kids(token, "prt")):
+        return
+    if lemma(token) == "pick" and not any(p.lower_ == "up" for p in kids(token, "prt")):
+        return
+    winners = [s for s in subjects(token) if s is not contract]
+    if is_passive(token):
+        winners = objects_of(token, "by", "with")
+    yield winners, [token, *(x for x in (contract, amount) if x is not None)], False
+
+
+@rule("award.renewed", CONTRACT, "award")
+def award_renewed(token, sentence):
+    """ "The council renewed Serco's contract", "Mitie's deal was extended for two years"; not "renewed
+    criticism"."""
+    if lemma(token) not in RENEW_VERBS:
+        return
+    contract = contract_object(token)
+    if contract is None:
+        return
+    holders = kids(contract, "poss") + objects_of(token, "with") + [
+        p for prep in kids(contract, "prep") if prep.lower_ in ("with", "to") for p in kids(prep, "pobj")
+    ]
+    if not holders and is_passive(token):
+        holders = []
+    yield holders, [token, contract], False
+
+
+@rule("fine.verb", ENFORCEMENT, "fine")
+def fine_verb(token, sentence):
+    """ "Serco was fined £1m", "the regulator fined G4S £500,000", "Mitie was penalised"."""
+    if lemma(token) not in ("fine", "penalise", "penalize") or token.pos_ not in ("VERB", "AUX"):
+        return
+    actors = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj", "dative")
+    if not actors and is_passive(token):
+        actors = subjects(token)
+    yield [a for actor in actors for a in conjuncts(actor) if actor.i not in sentence.money], [token], False
+
+
+def noun_frame_actors(noun, sentence: Sentence) -> list:
+    """Who a noun's fact is about: its possessor ("Serco's fine"), "on/against/for Serco", or the verb's
+    frame: who pays, receives or suffers it ("Serco paid a fine"), who it is imposed on or handed to ("a fine
+    was imposed on Serco", "the HSE handed Serco a fine", "Serco was hit with a fine")."""
+    found = kids(noun, "poss") + [c for c in kids(noun, "compound") if c.i in sentence.owner]
+    found += [p for prep in kids(noun, "prep") if prep.lower_ in ("on", "against", "for", "to")
+              for p in kids(prep, "pobj")]  # fmt: skip
+    if found:
+        return found
+    if noun.dep_ == "pobj" and noun.head.lower_ == "of" and noun.head.head.i in sentence.money:
+        noun = noun.head.head  # "£750,000 of service credits": the sum's place in the sentence is the noun's
+    head = noun.head
+    if noun.dep_ == "conj":
+        return noun_frame_actors(noun.head, sentence)
+    if noun.dep_ in ("dobj", "attr", "oprd", "npadvmod") and head.pos_ in ("VERB", "AUX"):
+        verb_lemma = lemma(head)
+        if verb_lemma in IMPOSE_VERBS and not is_passive(head):
+            return kids(head, "dative") + objects_of(head, "on", "against", "to", "upon")
+        if verb_lemma in IMPOSE_VERBS and is_passive(head):
+            return kids(head, "nsubjpass") + objects_of(head, "on", "against", "to")
+        return subjects(head)
+    if noun.dep_ == "nsubjpass" and head.pos_ in ("VERB", "AUX"):
+        return objects_of(head, "on", "against", "to", "upon", "from")
+    if noun.dep_ == "pobj" and head.lower_ in ("with", "of") and head.head.pos_ in ("VERB", "AUX"):
+        verb = head.head
+        if head.lower_ == "of" and lemma(verb) not in ("strip", "relieve", "accuse", "warn"):
+            return []
+        if is_passive(verb):
+            return kids(verb, "nsubjpass")
+        if lemma(verb) in IMPOSE_VERBS:
+            return kids(verb, "dobj", "dative")  # "served Mitie with an improvement notice"
+        return subjects(verb)
+    if noun.dep_ == "pobj" and head.lower_ == "against" and lemma(head.head) in CHALLENGE_VERBS:
+        return subjects(head.head)
+    if noun.dep_ == "pobj" and head.lower_ == "in" and head.head.pos_ in ("VERB", "AUX"):
+        return subjects(head.head) if lemma(head.head) in PAY_VERBS else []
+    return []
+
+
+@rule("fine.noun", ENFORCEMENT, "fine")
+def fine_noun(token, sentence):
+    """ "Serco paid a £1m fine", "a fine of £1m was imposed on Serco", "Serco was hit with a £1m penalty"; a
+    penalty under the contract is a deduction (service_credit)."""
+    misread = token.lower_ in ("fine", "fines") and token.i > 0 and token.i - 1 in sentence.money  # "a £4.4m fine"
+    if not (token.pos_ in ("NOUN", "PROPN") or misread) or lemma(token) not in ("fine", "penalty", "sanction"):
+        return
+    yield noun_frame_actors(token, sentence), [token], False
+
+
+@rule("costs.noun", ENFORCEMENT, "costs")
+def costs_noun(token, sentence):
+    """ "ordered to pay costs of £2,100", "£3.7m costs" beside a penalty."""
+    if lemma(token) != "cost" or token.tag_ != "NNS":
+        return
+    if token.dep_ == "dobj" and lemma(token.head) == "pay" or token.dep_ in ("conj", "npadvmod", "appos"):
+        yield noun_frame_actors(token, sentence), [token], False
+    elif token.dep_ == "pobj" and token.head.lower_ in ("in", "towards", "toward", "for") and lemma(
+        token.head.head
+    ) in ("pay", "order", "contribute"):
+        verb = token.head.head  # "paid £45,000 in costs", "paid a further £5.9m towards the agency's costs"
+        yield subjects(verb), [token, verb], False
+
+
+@rule("service_credit.withheld", ENFORCEMENT, "service_credit")
+def withheld(token, sentence):
+    """ "The Home Office withheld £1m from Serco", "Serco was docked £500,000", "deducted from Mitie's
+    payments"."""
+    if lemma(token) not in ("withhold", "deduct", "dock", "claw", "recoup", "recover", "hold"):
+        return
+    if lemma(token) == "claw" and not any(p.lower_ == "back" for p in kids(token, "prt")):
+        return
+    if lemma(token) == "hold" and not any(p.lower_ == "back" for p in kids(token, "prt")):
+        return
+    actors = objects_of(token, "from")
+    actors += [o for pobj in actors for o in kids(pobj, "poss")]
+    if not actors:
+        actors = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dative", "dobj")
+    yield actors, [token], True
+
+
+@rule("service_credit.noun", ENFORCEMENT, "service_credit")
+def service_credit_noun(token, sentence):
+    """ "Serco incurred £1m in service credits", "deductions of £2m from Serco's fees"."""
+    is_credit = lemma(token) == "credit" and any(lemma(c) == "service" for c in kids(token, "compound", "amod"))
+    if not is_credit and lemma(token) not in ("deduction",):
+        return
+    actors = noun_frame_actors(token, sentence) + [
+        p for prep in kids(token, "prep") if prep.lower_ in ("from",) for p in kids(prep, "pobj")
+    ]
+    yield actors, [token], True
+
+
+@rule("repayment.repaid", ENFORCEMENT, "repayment")
+def repaid(token, sentence):
+    """ "Serco agreed to repay £68.5m", "G4S paid back £109m", "the firm refunded £2m"; not bonds or loans."""
+    back = lemma(token) in ("pay", "hand", "give") and any(p.lower_ == "back" for p in kids(token, "prt"))
+    if lemma(token) not in ("repay", "refund", "reimburse") and not back:
+        return
+    if any(lemma(o) in DEBT_NOUNS for o in token.subtree):
+        return
+    yield subjects(token), [token], False
+
+
+@rule("compensation.noun", ENFORCEMENT, "compensation")
+def compensation_noun(token, sentence):
+    """ "ordered to pay £10,000 compensation", "Serco agreed to pay damages"; not an executive's pay."""
+    if lemma(token) not in ("compensation", "damages", "redress"):
+        return
+    if any(lemma(t) in PAY_PACKAGE and t.pos_ == "NOUN" for t in token.sent):
+        return
+    yield noun_frame_actors(token, sentence), [token], False
+
+
+@rule("compensation.settled", ENFORCEMENT, "compensation")
+def settled(token, sentence):
+    """ "Serco settled a claim for £2m"; with a public body over the contract it is a repayment."""
+    if lemma(token) != "settle" or not any(lemma(o) in ("claim", "case", "action", "lawsuit", "suit", "dispute")
+                                           for o in kids(token, "dobj")):  # fmt: skip
+        return
+    yield subjects(token), [token], False
+
+
+@rule("dpa.agreement", ENFORCEMENT, "dpa_penalty")
+def deferred_prosecution(token, sentence):
+    """ "Serco Geografix entered into a deferred prosecution agreement", "a DPA with G4S"."""
+    text = token.lower_
+    if not (text == "dpa" or (lemma(token) == "agreement" and "prosecution" in {c.lower_ for c in token.subtree})):
+        return
+    actors = noun_frame_actors(token, sentence) + objects_of(token, "with")
+    if token.dep_ == "pobj" and token.head.head.pos_ in ("VERB", "AUX"):
+        actors += subjects(token.head.head)
+    penalties = [t for t in token.sent if lemma(t) in ("penalty", "fine")]
+    yield actors, [token, *penalties], False
+
+
+@rule("other.notice", ENFORCEMENT, "other")
+def notice(token, sentence):
+    """ "The HSE served an improvement notice on Kier", "Serco was censured", "Mitie received a warning
+    notice", "stripped of the contract"."""
+    is_notice = lemma(token) == "notice" and any(lemma(c) in NOTICE_KINDS for c in kids(token, "compound", "amod"))
+    if is_notice or lemma(token) in ("censure", "reprimand"):
+        if token.pos_ in ("VERB",):
+            yield (kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj")), [token], False
+        else:
+            yield noun_frame_actors(token, sentence), [token], False
+    elif lemma(token) == "strip" and any(is_contract(p) for p in objects_of(token, "of")):
+        yield kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj"), [token], False
+
+
+@rule("data_breach.exposed", INCIDENT, "data_breach")
+def exposed(token, sentence):
+    """ "Serco exposed the email addresses of 296 tracers", "details were leaked by Capita", "Capita lost
+    the personal data of..."."""
+    if lemma(token) not in EXPOSE_VERBS or token.pos_ not in ("VERB",):
+        return
+    data = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj")
+    if not any(lemma(d) in DATA_NOUNS or any(lemma(c) in DATA_NOUNS for c in d.children) for d in data):
+        return
+    actors = objects_of(token, "by") if is_passive(token) else subjects(token)
+    actors += [p for d in data for p in kids(d, "poss")] if is_passive(token) else []
+    yield actors, [token], True
+
+
+@rule("data_breach.noun", INCIDENT, "data_breach")
+def breach_noun(token, sentence):
+    """ "a data breach at Serco", "Capita suffered a cyber-attack", "the Serco data breach"."""
+    if lemma(token) not in BREACH_NOUNS or told_before(token):
+        return
+    modifiers = {lemma(c) for c in token.subtree if c.i < token.i or c.dep_ == "pobj"}
+    if lemma(token) in ("breach", "incident", "attack") and not modifiers & DATA_MODIFIERS:
+        return
+    actors = noun_frame_actors(token, sentence) + [
+        p for prep in kids(token, "prep") if prep.lower_ in ("at", "by", "of", "in") for p in kids(prep, "pobj")
+    ]
+    yield actors, [token], True
+
+
+def told_before(noun) -> bool:
+    """ "the breach", "the attack": something the text has told already, not a new fact."""
+    return any(child.lower_ in ("the", "this", "that") and child.dep_ == "det" for child in noun.children)
+
+
+def harm_actors(token, sentence: Sentence) -> list:
+    """Whose incident a death or injury is: the supplier that caused it, employed or held the people, or ran
+    the place ("a Serco worker was injured", "died at a G4S-run centre", "killed by a Kier lorry")."""
+    people = kids(token, "nsubjpass", "nsubj", "dobj") + objects_of(token, "by", "at", "in", "under", "while", "on")
+    if token.pos_ in ("NOUN",):
+        people += [token, *objects_of(token, "at", "in", "of", "under", "on")]
+    return people
+
+
+@rule("death_or_injury", INCIDENT, "death_or_injury")
+def harmed(token, sentence):
+    """ "A Serco worker was killed", "a detainee died at a G4S-run centre", "deaths in Serco custody"; never
+    shares or profits that "fell"."""
+    fell = lemma(token) == "fall" and any(lemma(s) in PERSON_NOUNS for s in kids(token, "nsubj"))
+    harm = lemma(token) in HARM_VERBS and token.pos_ == "VERB" or lemma(token) in HARM_NOUNS and token.pos_ == "NOUN"
+    if not (fell or harm):
+        return
+    yield harm_actors(token, sentence), [token], True
+
+
+@rule("service_failure.missed", INCIDENT, "service_failure")
+def missed(token, sentence):
+    """ "Serco missed its targets", "Capita failed to meet deadlines", "Atos could not provide enough staff"."""
+    verb_lemma = lemma(token)
+    if verb_lemma == "miss" and any(lemma(o) in TARGET_NOUNS for o in kids(token, "dobj", "nsubjpass")):
+        yield (subjects(token) if not is_passive(token) else objects_of(token, "by")), [token], True
+    elif verb_lemma == "fail" and any(lemma(x) in DELIVER_VERBS for x in kids(token, "xcomp")):
+        if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:
+            return  # "fined for failing to keep data safe": the reason for a penalty, not an incident of its own
+        yield subjects(token), [token], True
+    elif verb_lemma in DELIVER_VERBS and any(c.dep_ == "neg" for c in token.children) and any(
+        c.lower_ in ("could", "can", "ca") for c in token.children
+    ):
+        yield subjects(token), [token], True
+
+
+@rule("service_failure.noun", INCIDENT, "service_failure")
+def failure_noun(token, sentence):
+    """ "a backlog of 20,000 assessments at Capita", "Serco's failures", "delays blamed on Atos"."""
+    if lemma(token) not in FAILURE_NOUNS or token.pos_ != "NOUN" or told_before(token):
+        return
+    actors = noun_frame_actors(token, sentence) + [
+        p for prep in kids(token, "prep") if prep.lower_ in ("at", "by", "in") for p in kids(prep, "pobj")
+    ]
+    if token.head.pos_ == "VERB" and lemma(token.head) in ("blame", "attribute"):
+        actors += objects_of(token.head, "on", "to")
+    yield actors, [token], True
+
+
+@rule("inspection_failure", INCIDENT, "inspection_failure")
+def inspection(token, sentence):
+    """ "A G4S-run prison was rated inadequate", "inspectors found Serco's centre unsafe", "rated 'requires
+    improvement'"."""
+    if lemma(token) == "rate" and any(lemma(t) in INADEQUATE | {"improvement"} for t in token.subtree):
+        rated = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj")
+        yield rated, [token], True
+    elif lemma(token) == "inspection" and token.dep_ == "dobj" and lemma(token.head) == "fail":
+        yield subjects(token.head), [token], True
+
+
+@rule("inspection_failure.found", INCIDENT, "inspection_failure")
+def inspectors_found(token, sentence):
+    """ "Inspectors found HMP Birmingham, run by G4S, in a state of crisis", "Ofsted found that the Serco-run
+    centre was unsafe"."""
+    if lemma(token) not in ("find", "judge", "deem", "condemn", "criticise", "criticize", "brand"):
+        return
+    if not any(lemma(s) in INSPECTORS for s in subjects(token) + objects_of(token, "by")):
+        return
+    if not any(lemma(t) in BAD_FINDINGS for t in token.subtree):
+        return
+    found = kids(token, "dobj", "nsubjpass") + [s for c in kids(token, "ccomp") for s in subjects(c)]
+    yield found, [token], True
+
+
+@rule("incident.other", INCIDENT, "other")
+def other_incident(token, sentence):
+    """ "a riot at a G4S-run prison", "prisoners escaped from a Serco van", "Mitie staff falsified records"."""
+    if lemma(token) in OTHER_INCIDENT_NOUNS and token.pos_ == "NOUN":
+        yield noun_frame_actors(token, sentence) + objects_of(token, "at", "in", "from"), [token], True
+    elif lemma(token) == "escape" and token.pos_ == "VERB":
+        yield objects_of(token, "from", "at"), [token], True
+    elif lemma(token) in FALSIFY_VERBS and any(lemma(o) in DATA_NOUNS | {"figure", "result", "log"}
+                                              for o in kids(token, "dobj", "nsubjpass")):  # fmt: skip
+        yield subjects(token) if not is_passive(token) else objects_of(token, "by"), [token], True
+
+
+INABILITY_RULES = {"service_failure.missed"}
+
+
+def facts_in_sentence(doc, named: list) -> list[Found]:
+    """Every fact the parsed sentence states about the suppliers it names (or refers to)."""
+    sentence = Sentence(doc, named)
+    if not sentence.owner:
+        return []
+    found: dict[tuple, Found] = {}
+    for token in doc:
+        for name, category, kind, finder in RULES:
+            for actors, anchors, owned in finder(token, sentence) or ():
+                if not stated(token, allow_inability=name in INABILITY_RULES):
+                    continue
+                suppliers = sentence.suppliers(actors, owned=owned)
+                if not suppliers and category == INCIDENT:
+                    suppliers = sentence.context_suppliers(token)
+                for supplier in suppliers:
+                    key = (category, kind_in(kind, token, doc), supplier.name)
+                    fact = found.setdefault(key, Found(category, key[1], supplier, name))
+                    fact.anchors += anchors + sum_holders(token, sentence)
+                    fact.shared = fact.shared or len(suppliers) > 1
+    if any(lemma(t) in ("fine", "penalty") and not stated(t) and any(
+        c.lower_ in ("no", "not", "never") for c in [*t.children, *t.head.children]) for t in doc):
+        for key in [key for key in found if key[1] == "fine"]:
+            del found[key]  # "the Home Office said no fine had been imposed"
+    facts = list(found.values())
+    give_sums(sentence, facts, sentence.amounts)
+    for fact in facts:
+        if fact.category == INCIDENT:
+            fact.figures = figures_in(doc)
+    return [fact for fact in facts if fact.category != ENFORCEMENT or fact.amounts or fact.kind == "other"]
+
+
+def sum_holders(token, sentence: Sentence) -> list:
+    """Where a noun trigger's sum may stand apart from it: "paid £23,000 in compensation" (the verb),
+    "£750,000 of service credits" (the sum the noun completes)."""
+    if token.dep_ in ("dobj", "oprd") and lemma(token.head) in IMPOSE_VERBS | PAY_VERBS:
+        return [token.head]  # "has been handed a £4.4m fine": the sum may hang from the verb
+    if token.pos_ not in ("NOUN", "PROPN") or token.dep_ != "pobj":
+        return []
+    head = token.head.head
+    if token.head.lower_ == "of" and head.i in sentence.money:
+        return [head]
+    if token.head.lower_ in ("in", "towards", "as") and head.pos_ in ("VERB", "AUX") and lemma(head) in PAY_VERBS:
+        return [head]
+    return []
+
+
+def kind_in(kind: str, token, doc) -> str:
+    """A penalty under a deferred prosecution agreement is the DPA's; one under the contract is a deduction."""
+    if kind == "fine":
+        words = {t.lower_ for t in doc}
+        if "dpa" in words or ("deferred" in words and "prosecution" in words):
+            return "dpa_penalty"
+        if token.pos_ == "NOUN" and any(
+            lemma(t) in ("contractual", "performance", "contract") for t in token.subtree if t.i != token.i
+        ):
+            return "service_credit"
+    return kind
+
+
+def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> None:
+    """Each sum to the fact whose words it hangs from in the parse; a sum that is a bid, a comparison
+    ("£30m lower"), a company's turnover, or a total shared by several suppliers is no fact's."""
+    anchors = {token.i: fact for fact in facts if fact.category != INCIDENT for token in fact.anchors}
+    doc = sentence.doc
+    for amount in amounts:
+        span = doc.char_span(amount.start, amount.end, alignment_mode="expand")
+        if span is None:
+            continue
+        current, owner, path = span.root, None, []
+        for _ in range(8):
+            path.append(current)
+            if current.i in anchors:
+                owner = anchors[current.i]
+                break
+            if current.head == current:
+                break
+            current = current.head
+        other = elliptical_supplier(sentence, span)
+        if owner is None:
+            owner = nearest_fact(span.root, facts, loose=other is not None)
+        if owner is None or any(not_a_value(token) for token in path):
+            continue
+        if owner.shared and any(lemma(t) in TOGETHER for t in span.root.head.subtree):
+            continue
+        of_costs = [p for prep in kids(span.root, "prep") if prep.lower_ == "of" for p in kids(prep, "pobj")]
+        costs_words = any(lemma(t) == "cost" and t.tag_ == "NNS" for t in path + of_costs)
+        kind = "costs" if owner.category == ENFORCEMENT and costs_words else None
+        if kind and owner.kind != "costs":
+            costs = next((f for f in facts if f.kind == "costs" and f.supplier == owner.supplier), None)
+            if costs is None:
+                costs = Found(ENFORCEMENT, "costs", owner.supplier, owner.rule + "+costs")
+                facts.append(costs)
+            costs.amounts.append(amount)
+            continue
+        if other is not None and other != owner.supplier:
+            key = (owner.category, owner.kind, other)
+            twin = next((f for f in facts if (f.category, f.kind, f.supplier) == key), None)
+            if twin is None:
+                twin = Found(owner.category, owner.kind, other, owner.rule + "+ellipsis")
+                facts.append(twin)
+            twin.amounts.append(amount)
+            continue
+        if reduced_to(span):
+            owner.amounts.insert(0, amount)  # "cut from £20m to £14.4m": the sum that stands
+        else:
+            owner.amounts.append(amount)
+
+
+def reduced_to(span) -> bool:
+    root = span.root
+    return root.dep_ == "pobj" and root.head.lower_ == "to" and lemma(root.head.head) in (
+        "cut", "reduce", "lower", "slash", "trim", "decrease", "drop"
+    )
+
+
+def elliptical_supplier(sentence: Sentence, span):
+    """ "Serco agreed to repay £68.5m and G4S £108.9m": a supplier named right before its own sum, after "and"
+    or a comma."""
+    doc = sentence.doc
+    before = span.start - 1
+    if before < 1 or before not in sentence.owner:
+        return None
+    first = before
+    while first - 1 >= 0 and first - 1 in sentence.owner and sentence.owner[first - 1] == sentence.owner[before]:
+        first -= 1
+    if first >= 1 and doc[first - 1].lower_ in ("and", ",", "while", "whereas"):
+        return sentence.owner[before]
+    return None
+
+
+def nearest_fact(root, facts: list[Found], loose: bool = False) -> Found | None:
+    """A sum beside a single fact of its clause: the only fact of the sentence that takes a sum, when the sum
+    hangs from its verb's clause (or anywhere, for an elliptical "and G4S £108.9m")."""
+    takers = [fact for fact in facts if fact.category != INCIDENT]
+    if len(takers) != 1:
+        return None
+    if loose:
+        return takers[0]
+    verbs = {t.i for t in takers[0].anchors if t.pos_ in ("VERB", "AUX")}
+    current = root
+    for _ in range(8):
+        if current.i in verbs:
+            return takers[0]
+        if current.head == current:
+            return None
+        current = current.head
+    return None
+
+
+def not_a_value(token) -> bool:
+    return (
+        token.tag_ in COMPARATIVE_TAGS
+        or lemma(token) in NOT_A_VALUE
+        or any(child.lower_ == "than" for child in token.children)
+    )
+
+
+def figures_in(doc) -> list[Figure]:
+    """How many people or records an incident affected, as written ("296 tracers", "almost 300 people")."""
+    figures = []
+    for token in doc:
+        if token.dep_ != "nummod" or lemma(token.head) not in FIGURE_UNITS or not token.like_num:
+            continue
+        try:
+            value = Decimal(token.text.replace(",", ""))
+        except ArithmeticError:
+            continue
+        qualifier = " ".join(c.lower_ for c in token.children if c.lower_ in FIGURE_QUALIFIERS) or None
+        unit_tokens = [t for t in token.head.subtree if t.i >= token.i + 1 and t.i <= token.head.i]
+        unit = " ".join(t.text for t in unit_tokens)
+        text = doc[min([token.i, *(c.i for c in token.children)]) : token.head.i + 1].text
+        figures.append(Figure(unit=unit, text=text, value=value, qualifier=qualifier))
+    return figures
+
+
+VALUE_NEXT = re.compile(
+    r"^(?:The|This|That|Its|The new|The latest|It)\b[^.]{0,80}?\b(?:worth|valued at|value of|total value|"
+    r"is worth|costs?|will cost)\b",
+    re.IGNORECASE,
+)
+
+
+def value_stated_next(sentence: str) -> Amount | None:
+    """An award's value given in the sentence after it: "The contract, which has a total value of about £7m,
+    runs to 2030.", "It is worth £12m."."""
+    if not VALUE_NEXT.search(sentence) or not re.match(r"^(?:The|This|That|Its|It)\b", sentence):
+        return None
+    subject = sentence.split(",")[0].split(" is ")[0].lower()
+    if not re.search(r"\b(?:contract|deal|agreement|framework|franchise|work|it)\b", subject):
+        return None
+    amounts = find_amounts(sentence)
+    return amounts[0] if amounts else None
