@@ -84,10 +84,9 @@ class Mention:
 # "a Serco subsidiary", "Serco rivals": another company, named through this one.
 ATTRIBUTIVE = re.compile(r"\s+(?:subsidiary|subsidiaries|rivals?|competitors?)\b", re.IGNORECASE)
 REFERENCE = re.compile(
-    r"\b(?:the (?:[a-z-]+ ){0,2}?(?:firm|company|group|contractor|outsourcer|supplier|provider|business|operator|"
-    r"giant|multinational|consultancy|specialist)|it|its|they|their|them|they['’]ve|they['’]re)\b",
-    re.IGNORECASE,
-)
+    r"\b(?:(?i:the (?:[a-z-]+ ){0,2}?(?:firm|company|group|contractor|outsourcer|supplier|provider|business|"
+    r"operator|giant|multinational|consultancy|specialist))|[Ii]ts?|[Tt]hey|[Tt]heir|them|[Tt]hey['’](?:ve|re))\b"
+)  # "IT" in capitals is information technology, not "it"
 # A company that is not known ("Acme Ltd", "Brill plc") takes the place of the supplier referred to.
 OTHER_COMPANY = re.compile(r"\b[A-Z][\w&'-]*(?: [A-Z][\w&'-]*)* (?:Ltd|Limited|plc|PLC|LLP|Group|Holdings)\b")
 

@@ -35,9 +35,9 @@ AWARD_VERBS = {"award", "grant", "hand", "give", "let", "allocate", "commission"
 APPOINT_VERBS = {"appoint", "reappoint", "re-appoint", "choose", "select", "pick", "contract", "engage", "hire",
                  "commission", "retain", "name", "confirm"}  # fmt: skip
 WIN_VERBS = {"win", "secure", "land", "clinch", "scoop", "bag", "net", "seal", "obtain", "sign", "agree", "ink",
-             "gain", "pick", "snap", "collect", "take"}  # fmt: skip
+             "gain", "pick", "snap", "collect", "take", "keep", "retain"}  # fmt: skip
 NEEDS_CONTRACT_OBJECT = {"sign", "agree", "ink", "gain", "pick", "snap", "collect", "take", "obtain", "offer",
-                         "let", "allocate", "give", "grant"}  # fmt: skip
+                         "let", "allocate", "give", "grant", "keep", "retain"}  # fmt: skip
 RENEW_VERBS = {"renew", "extend"}
 NOT_CONTRACT_MODIFIERS = {"prosecution", "settlement", "plea", "confidentiality", "non-disclosure", "pay", "wage",
                           "loan", "credit", "peace", "trade", "licence", "license", "lease", "funding",
@@ -53,7 +53,10 @@ IMPOSE_VERBS = {"impose", "issue", "levy", "serve", "slap", "hand", "give", "awa
 CHALLENGE_VERBS = {"appeal", "challenge", "contest", "dispute"}  # "appealed against the fine": its fine still
 HEDGE_NOUNS = {"talk", "plan", "bid", "proposal", "negotiation", "consultation", "hope", "option", "possibility",
                "prospect", "threat", "risk", "chance", "race", "competition", "shortlist", "contender", "claim",
-               "allegation", "call", "demand", "review", "investigation", "inquiry", "probe", "decision"}  # fmt: skip
+               "allegation", "call", "demand", "review", "investigation", "inquiry", "probe", "decision",
+               "favourite", "frontrunner", "bidder", "candidate"}  # fmt: skip
+BUYERS = {"department", "ministry", "trust", "government", "nhs", "dwp", "moj", "mod"}
+LOCAL_COUNCIL = {"city", "county", "district", "borough", "town", "parish", "metropolitan"}
 INSPECTORS = {"inspector", "inspectorate", "ofsted", "cqc", "inspection", "report", "watchdog", "regulator",
               "auditor", "review", "monitor", "board"}  # fmt: skip
 BAD_FINDINGS = {"crisis", "inadequate", "unsafe", "failing", "poor", "squalid", "appalling", "dangerous",
@@ -80,12 +83,12 @@ PERSON_NOUNS = {"man", "woman", "worker", "employee", "prisoner", "detainee", "p
 TARGET_NOUNS = {"target", "deadline", "appointment", "visit", "call", "screening", "slot", "standard", "milestone",
                 "kpi", "measure", "requirement", "assessment", "date", "obligation", "benchmark"}  # fmt: skip
 DELIVER_VERBS = {"deliver", "meet", "provide", "supply", "hit", "achieve", "perform", "complete", "comply",
-                 "process", "answer", "staff", "fill", "recruit", "carry", "hand", "ensure", "maintain", "keep",
-                 "protect", "safeguard", "pay", "respond", "fulfil", "fulfill", "find", "fit"}  # fmt: skip
+                 "process", "answer", "staff", "fill", "recruit", "carry", "hand", "maintain", "pay", "respond",
+                 "fulfil", "fulfill", "find", "fit"}  # fmt: skip
 FAILURE_NOUNS = {"backlog", "delay", "shortfall", "breakdown", "chaos", "shortage", "outage"}
 REASON_PREPOSITIONS = {"for", "over", "after", "following", "because", "despite"}
 INADEQUATE = {"inadequate", "poor", "unacceptable", "unsafe", "dangerous", "failing", "squalid", "appalling"}
-OTHER_INCIDENT_NOUNS = {"riot", "escape", "disturbance", "unrest", "absconder", "fraud"}
+OTHER_INCIDENT_NOUNS = {"riot", "escape", "disturbance", "unrest", "absconder"}
 FALSIFY_VERBS = {"falsify", "fabricate", "fiddle", "manipulate", "doctor", "forge", "alter", "rig", "inflate"}
 NOTICE_KINDS = {"improvement", "prohibition", "enforcement", "warning", "remedial", "rectification", "default",
                 "breach", "crown", "stop"}  # fmt: skip
@@ -99,6 +102,8 @@ HEDGE_GOVERNORS = {
     "deserve", "avoid", "escape", "dodge", "reconsider", "review",
 }  # fmt: skip
 HEDGE_MODALS = {"could", "may", "might", "would", "should", "can", "will", "shall", "'ll", "wo", "ca"}
+RIVALS = {"rival", "competitor", "challenger", "peer"}
+DIRECTIVE_VERBS = {"call", "urge", "demand", "ask", "want", "tell", "press", "lobby"}
 CONDITIONAL_MARKS = {"if", "unless", "whether", "lest"}
 COMPARATIVE_TAGS = {"JJR", "RBR"}
 NOT_A_VALUE = {"bid", "offer", "turnover", "revenue", "profit", "loss", "share", "salary", "bonus", "budget",
@@ -221,7 +226,9 @@ class Sentence:
 
     def owner_of(self, token):
         """The supplier a noun phrase belongs to: itself, or its possessor or modifier ("a Serco guard",
-        "G4S-run prison", "staff of Mitie")."""
+        "G4S-run prison", "staff of Mitie"); a rival of a supplier is not it."""
+        if lemma(token) in RIVALS:
+            return None
         found = self.supplier(token)
         if found is not None:
             return found
@@ -240,7 +247,7 @@ class Sentence:
         """For an incident whose own words name no supplier ("after the addresses were exposed", "after a
         worker suffered burns"): the supplier its clause hangs from ("Serco apologised after ..."), or the
         one supplier named within it ("restrained by three G4S guards")."""
-        inside = [t for t in token.subtree if t.dep_ in ("poss", "compound", "nmod", "nsubj", "nsubjpass")
+        inside = [t for t in token.subtree if t.dep_ in ("poss", "compound", "nsubj", "nsubjpass")
                   or t.dep_ == "pobj" and t.head.lower_ in ("by", "at", "in", "inside")]  # fmt: skip
         inside = self.suppliers(inside, owned=True)
         if len(set(inside)) == 1:
@@ -267,6 +274,11 @@ class Sentence:
             if supplier is not None and supplier not in found:
                 found.append(supplier)
         return found
+
+
+def expanded(tokens: list) -> list:
+    """The noun phrases, with those coordinated with them ("Deloitte and an audit partner")."""
+    return list({t.i: t for token in tokens for t in conjuncts(token)}.values())
 
 
 def denied(token) -> bool:
@@ -312,7 +324,7 @@ def stated(token, allow_inability: bool = False) -> bool:
         return stated(imposed[0])
     for verb, via in governing_verbs(token):
         negated = any(child.dep_ == "neg" or child.lower_ in ("never", "not", "n't") for child in verb.children)
-        modals = [child for child in verb.children if child.tag_ == "MD" or child.lower_ in HEDGE_MODALS]
+        modals = [child for child in verb.children if child.lower_ in HEDGE_MODALS]  # "must pay" was ordered
         free_relative = lemma(verb) == "be" and any(s.lower_ == "what" for s in kids(verb, "nsubj"))
         inability = allow_inability and negated and all(m.lower_ in ("could", "can", "ca") for m in modals)
         if modals and not free_relative and not inability:
@@ -323,6 +335,8 @@ def stated(token, allow_inability: bool = False) -> bool:
             return False
         if via in ("xcomp", "ccomp", "pcomp") and lemma(verb) in HEDGE_GOVERNORS:
             return False
+        if via == "conj" and lemma(verb) in DIRECTIVE_VERBS:
+            return False  # "MPs called on ministers to fine Atos and strip it of the contract"
         if via == "xcomp" and lemma(verb) == "be":
             return False  # "is to be hit with a fine": not yet
     return True
@@ -342,10 +356,24 @@ def rule(name: str, category: str, kind: str):
 
 
 def contract_object(verb) -> Any:
-    for child in kids(verb, "dobj", "nsubjpass", "attr", "oprd"):
+    """The contract a verb is about: its object, or a contract noun within its object's phrase ("a £37m claims
+    handling contract", "a total of 10 contracts")."""
+    objects = kids(verb, "dobj", "nsubjpass", "attr", "oprd")
+    for child in objects:
         if is_contract(child):
             return child
+    for child in objects:
+        for token in child.subtree:
+            if is_contract(token) and token.head != token and depth_below(token, child) <= 2:
+                return token
     return None
+
+
+def depth_below(token, ancestor) -> int:
+    depth = 0
+    while token != ancestor and depth < 9:
+        token, depth = token.head, depth + 1
+    return depth
 
 
 def money_object(verb, sentence: Sentence) -> Any:
@@ -366,7 +394,7 @@ def award_passive_recipient(token, sentence):
     £12m"."""
     if lemma(token) not in AWARD_VERBS or not is_passive(token) or hands_out_a_penalty(token):
         return
-    contract = next((c for c in kids(token, "dobj") if is_contract(c)), None)
+    contract = contract_object(token)
     amount = money_object(token, sentence)
     if contract is None and (amount is None or lemma(token) in ("give", "offer", "let")):
         return
@@ -395,6 +423,9 @@ def award_active_recipient(token, sentence):
     if lemma(token) not in AWARD_VERBS or is_passive(token):
         return
     contract = next((c for c in kids(token, "dobj") if is_contract(c)), None)
+    if contract is None:
+        contract = next((t for d in kids(token, "dobj") for t in d.subtree if t.dep_ == "appos" and is_contract(t)),
+                        None)  # fmt: skip
     if contract is None:
         return
     recipients = [r for r in kids(token, "dative", "dobj") if r is not contract and r.dep_ != "prep"]
@@ -428,7 +459,9 @@ def award_won(token, sentence):
     agreed with ..."."""
     if lemma(token) not in WIN_VERBS or token.pos_ not in ("VERB", "AUX") or hands_out_a_penalty(token):
         return
-    contract = next((c for c in kids(token, "dobj", "nsubjpass") if is_contract(c)), None)
+    contract = contract_object(token)
+    if contract is None and token.dep_ == "relcl" and is_contract(token.head):
+        contract = token.head  # "a £330m contract it won in 2023"
     amount = money_object(token, sentence)
     if contract is None and (amount is None or lemma(token) in NEEDS_CONTRACT_OBJECT):
         return
@@ -467,6 +500,8 @@ def fine_verb(token, sentence):
     actors = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj", "dative")
     if not actors and is_passive(token):
         actors = subjects(token)
+    named_after = [sentence.doc[a.i + 1] for a in actors if a.i + 1 < len(sentence.doc)]
+    actors += [t for t in named_after if t.i in sentence.owner]  # "fined the construction group Interserve"
     yield [a for actor in actors for a in conjuncts(actor) if actor.i not in sentence.money], [token], False
 
 
@@ -477,6 +512,8 @@ def noun_frame_actors(noun, sentence: Sentence) -> list:
     found = kids(noun, "poss") + [c for c in kids(noun, "compound") if c.i in sentence.owner]
     found += [p for prep in kids(noun, "prep") if prep.lower_ in ("on", "against", "for", "to")
               for p in kids(prep, "pobj")]  # fmt: skip
+    found += [o for acl in kids(noun, "acl") if lemma(acl) in IMPOSE_VERBS
+              for o in objects_of(acl, "to", "on", "against")]  # fmt: skip
     if found:
         return found
     if noun.dep_ == "pobj" and noun.head.lower_ == "of" and noun.head.head.i in sentence.money:
@@ -565,7 +602,7 @@ def service_credit_noun(token, sentence):
 @rule("repayment.repaid", ENFORCEMENT, "repayment")
 def repaid(token, sentence):
     """ "Serco agreed to repay £68.5m", "G4S paid back £109m", "the firm refunded £2m"; not bonds or loans."""
-    back = lemma(token) in ("pay", "hand", "give") and any(p.lower_ == "back" for p in kids(token, "prt"))
+    back = lemma(token) in ("pay", "hand", "give") and any(p.lower_ == "back" for p in kids(token, "prt", "advmod"))
     if lemma(token) not in ("repay", "refund", "reimburse") and not back:
         return
     if any(lemma(o) in DEBT_NOUNS for o in token.subtree):
@@ -636,8 +673,8 @@ def exposed(token, sentence):
 @rule("data_breach.noun", INCIDENT, "data_breach")
 def breach_noun(token, sentence):
     """ "a data breach at Serco", "Capita suffered a cyber-attack", "the Serco data breach"."""
-    if lemma(token) not in BREACH_NOUNS or told_before(token):
-        return
+    if lemma(token) not in BREACH_NOUNS or told_before(token) or token.dep_ == "compound":
+        return  # "the breach" told already; "a data breach notification" is about a notice
     modifiers = {lemma(c) for c in token.subtree if c.i < token.i or c.dep_ == "pobj"}
     if lemma(token) in ("breach", "incident", "attack") and not modifiers & DATA_MODIFIERS:
         return
@@ -759,7 +796,9 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
                     key = (category, kind_in(kind, token, doc), supplier.name)
                     fact = found.setdefault(key, Found(category, key[1], supplier, name))
                     fact.anchors += anchors + sum_holders(token, sentence)
-                    fact.shared = fact.shared or len(suppliers) > 1
+                    if category == CONTRACT:  # "agreed to extend its contract, committing to pay an extra £41m"
+                        fact.anchors += [verb for verb, _ in governing_verbs(token)]
+                    fact.shared = fact.shared or len(suppliers) > 1 or len(expanded(actors)) > 1
     if any(lemma(t) in ("fine", "penalty") and not stated(t) and any(
         c.lower_ in ("no", "not", "never") for c in [*t.children, *t.head.children]) for t in doc):
         for key in [key for key in found if key[1] == "fine"]:
@@ -787,8 +826,27 @@ def sum_holders(token, sentence: Sentence) -> list:
     return []
 
 
+def imposed_by_a_buyer(token) -> bool:
+    """ "Birmingham City Council has fined contractor Amey £50m": a buyer's penalty under its contract."""
+    verb = token if token.pos_ in ("VERB", "AUX") else token.head
+    imposers = ([] if is_passive(verb) else kids(verb, "nsubj")) + objects_of(verb, "by")
+    home_office = any(lemma(t) == "office" and any(c.lower_ == "home" for c in t.children) for t in imposers)
+    home_office = home_office or any(  # "Birmingham City Council", "the council"; not the Financial Reporting Council
+        lemma(t) == "council"
+        and (
+            any(c.lower_ in LOCAL_COUNCIL for c in t.children)
+            or not any(c.dep_ == "compound" for c in t.children) and any(c.lower_ == "the" for c in t.children)
+        )
+        for t in imposers
+    )
+    return home_office or any(lemma(t) in BUYERS or any(lemma(c) in BUYERS for c in t.subtree) for t in imposers)
+
+
 def kind_in(kind: str, token, doc) -> str:
-    """A penalty under a deferred prosecution agreement is the DPA's; one under the contract is a deduction."""
+    """A penalty under a deferred prosecution agreement is the DPA's; one under the contract, or imposed by the
+    buyer, is a deduction."""
+    if kind == "fine" and imposed_by_a_buyer(token):
+        return "service_credit"
     if kind == "fine":
         words = {t.lower_ for t in doc}
         if "dpa" in words or ("deferred" in words and "prosecution" in words):
@@ -821,10 +879,10 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
         other = elliptical_supplier(sentence, span)
         if owner is None:
             owner = nearest_fact(span.root, facts, loose=other is not None)
-        if owner is None or any(not_a_value(token) for token in path):
+        if owner is None or any(not_a_value(token) for token in path if token not in span):
             continue
-        if owner.shared and any(lemma(t) in TOGETHER for t in span.root.head.subtree):
-            continue
+        if owner.shared and any(lemma(t) in TOGETHER for token in path for t in [token, *token.children]):
+            continue  # "a combined total of £1.5m" for two
         of_costs = [p for prep in kids(span.root, "prep") if prep.lower_ == "of" for p in kids(prep, "pobj")]
         costs_words = any(lemma(t) == "cost" and t.tag_ == "NNS" for t in path + of_costs)
         kind = "costs" if owner.category == ENFORCEMENT and costs_words else None
@@ -852,7 +910,7 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
 def reduced_to(span) -> bool:
     root = span.root
     return root.dep_ == "pobj" and root.head.lower_ == "to" and lemma(root.head.head) in (
-        "cut", "reduce", "lower", "slash", "trim", "decrease", "drop"
+        "cut", "reduce", "lower", "slash", "trim", "decrease", "drop", "discount"
     )
 
 
