@@ -171,8 +171,23 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
     docs = dict(zip(wanted, language().pipe(split[i] for i in wanted), strict=True))
     for index in wanted:
         for found in facts_in_sentence(docs[index], named_by_sentence[index]):
-            facts.append(fact_of(found, split, index, any(m.referred for m in named_by_sentence[index])))
-    return facts
+            facts.append((index, fact_of(found, split, index, any(m.referred for m in named_by_sentence[index]))))
+    return [fact for index, fact in facts if not told_again(fact, index, facts)]
+
+
+def told_again(fact: Fact, index: int, facts: list[tuple[int, Fact]]) -> bool:
+    """A fact without a sum that a nearby sentence states with one, or states first: the same fact told twice
+    ("Chartwells has kept its contract ... worth £13m. ... came out on top to win the contract")."""
+    if fact.amounts:
+        return False
+    key = (fact.category, fact.kind, fact.supplier)
+    return any(
+        (other.category, other.kind, other.supplier) == key
+        and other is not fact
+        and abs(other_index - index) <= 2
+        and (other.amounts or other_index < index)
+        for other_index, other in facts
+    )
 
 
 def fact_of(found: Found, split: list[str], index: int, referred: bool) -> Fact:

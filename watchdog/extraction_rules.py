@@ -57,11 +57,14 @@ HEDGE_NOUNS = {"talk", "plan", "bid", "proposal", "negotiation", "consultation",
                "favourite", "frontrunner", "bidder", "candidate"}  # fmt: skip
 BUYERS = {"department", "ministry", "trust", "government", "nhs", "dwp", "moj", "mod"}
 LOCAL_COUNCIL = {"city", "county", "district", "borough", "town", "parish", "metropolitan"}
+FINDING_VERBS = {"find", "judge", "deem", "condemn", "criticise", "criticize", "brand", "say", "warn", "report",
+                 "conclude", "describe", "reveal", "uncover", "highlight", "set", "rate", "identify"}  # fmt: skip
 INSPECTORS = {"inspector", "inspectorate", "ofsted", "cqc", "inspection", "report", "watchdog", "regulator",
               "auditor", "review", "monitor", "board"}  # fmt: skip
 BAD_FINDINGS = {"crisis", "inadequate", "unsafe", "failing", "poor", "squalid", "appalling", "dangerous",
                 "unacceptable", "violent", "filthy", "chaotic", "worst", "failure", "improvement", "decline",
-                "deteriorate", "shortcoming", "concern", "breach", "disgraceful", "dire"}  # fmt: skip
+                "deteriorate", "shortcoming", "concern", "breach", "disgraceful", "dire", "damning", "squalor",
+                "cockroach", "rat", "vermin", "filth", "decay"}  # fmt: skip
 DEBT_NOUNS = {"bond", "debt", "loan", "borrowing", "note", "facility", "dividend", "shareholder", "overdraft",
               "mortgage", "bill", "invoice", "tax", "rent", "salary", "wage"}  # fmt: skip
 PAY_PACKAGE = {"executive", "director", "boss", "remuneration", "salary", "bonus", "package", "ceo", "pension"}
@@ -216,6 +219,9 @@ class Sentence:
         for child in kids(token, "appos"):
             if child.i in self.owner:
                 return self.owner[child.i]
+        after = token.i + 1
+        if token.pos_ == "NOUN" and after in self.owner and self.doc[after].pos_ == "PROPN":
+            return self.owner[after]  # "the construction group Interserve", "contractor Amey", however parsed
         if token.pos_ == "PROPN":  # "Serco Geografix", "Balfour Beatty Civil Engineering Limited": of its group
             for child in token.lefts:
                 if child.dep_ in ("compound", "nmod") and child.pos_ == "PROPN":
@@ -364,9 +370,21 @@ def contract_object(verb) -> Any:
             return child
     for child in objects:
         for token in child.subtree:
-            if is_contract(token) and token.head != token and depth_below(token, child) <= 2:
+            if is_contract(token) and within_phrase(token, child):
                 return token
     return None
+
+
+def within_phrase(token, ancestor) -> bool:
+    """Whether the token is part of the ancestor's own noun phrase, two steps down at most, not in a
+    prepositional phrase hung on it ("a gold medal for its apprenticeship scheme") other than "of"."""
+    steps = 0
+    while token != ancestor:
+        if steps == 2 or token.dep_ == "pobj" and token.head.lower_ != "of" or token.dep_ == "prep":
+            if not (token.dep_ == "prep" and token.lower_ == "of"):
+                return False
+        token, steps = token.head, steps + 1
+    return steps <= 3
 
 
 def depth_below(token, ancestor) -> int:
@@ -751,16 +769,27 @@ def inspection(token, sentence):
 
 @rule("inspection_failure.found", INCIDENT, "inspection_failure")
 def inspectors_found(token, sentence):
-    """ "Inspectors found HMP Birmingham, run by G4S, in a state of crisis", "Ofsted found that the Serco-run
-    centre was unsafe"."""
-    if lemma(token) not in ("find", "judge", "deem", "condemn", "criticise", "criticize", "brand"):
+    """ "Inspectors found HMP Birmingham, run by G4S, in a state of crisis", "the prisons inspector warned that
+    the jail, managed by G4S, had seriously deteriorated", "a damning inspection found..."."""
+    if lemma(token) not in FINDING_VERBS:
         return
-    if not any(lemma(s) in INSPECTORS for s in subjects(token) + objects_of(token, "by")):
+    speakers = subjects(token) + objects_of(token, "by")
+    if not any(lemma(t) in INSPECTORS for s in speakers for t in s.subtree):
         return
     if not any(lemma(t) in BAD_FINDINGS for t in token.subtree):
         return
     found = kids(token, "dobj", "nsubjpass") + [s for c in kids(token, "ccomp") for s in subjects(c)]
-    yield found, [token], True
+    yield found or [t for t in token.subtree if t.i in sentence.owner], [token], True
+
+
+@rule("incident.overcharged", INCIDENT, "other")
+def overcharged(token, sentence):
+    """ "Serco and G4S overcharged the government for electronic tagging"."""
+    if lemma(token) not in ("overcharge", "overbill", "overcharging"):
+        return
+    if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:
+        return  # "repaid £68.5m after overcharging": the reason for the repayment
+    yield subjects(token) if token.pos_ == "VERB" else noun_frame_actors(token, sentence), [token], False
 
 
 @rule("incident.other", INCIDENT, "other")
@@ -816,6 +845,8 @@ def sum_holders(token, sentence: Sentence) -> list:
     "£750,000 of service credits" (the sum the noun completes)."""
     if token.dep_ in ("dobj", "oprd") and lemma(token.head) in IMPOSE_VERBS | PAY_VERBS:
         return [token.head]  # "has been handed a £4.4m fine": the sum may hang from the verb
+    if token.dep_ in ("nsubj", "nsubjpass") and token.pos_ in ("NOUN", "PROPN"):
+        return [token.head]  # "Deloitte's penalty was discounted to £4.23m"
     if token.pos_ not in ("NOUN", "PROPN") or token.dep_ != "pobj":
         return []
     head = token.head.head
