@@ -35,9 +35,9 @@ AWARD_VERBS = {"award", "grant", "hand", "give", "let", "allocate", "commission"
 APPOINT_VERBS = {"appoint", "reappoint", "re-appoint", "choose", "select", "pick", "contract", "engage", "hire",
                  "commission", "retain", "name", "confirm"}  # fmt: skip
 WIN_VERBS = {"win", "secure", "land", "clinch", "scoop", "bag", "net", "seal", "obtain", "sign", "agree", "ink",
-             "gain", "pick", "snap", "collect", "take", "keep", "retain"}  # fmt: skip
+             "gain", "pick", "snap", "collect", "take", "keep", "retain", "get"}  # fmt: skip
 NEEDS_CONTRACT_OBJECT = {"sign", "agree", "ink", "gain", "pick", "snap", "collect", "take", "obtain", "offer",
-                         "let", "allocate", "give", "grant", "keep", "retain"}  # fmt: skip
+                         "let", "allocate", "give", "grant", "keep", "retain", "get"}  # fmt: skip
 RENEW_VERBS = {"renew", "extend"}
 NOT_CONTRACT_MODIFIERS = {"prosecution", "settlement", "plea", "confidentiality", "non-disclosure", "pay", "wage",
                           "loan", "credit", "peace", "trade", "licence", "license", "lease", "funding",
@@ -105,6 +105,10 @@ HEDGE_GOVERNORS = {
     "deserve", "avoid", "escape", "dodge", "reconsider", "review",
 }  # fmt: skip
 HEDGE_MODALS = {"could", "may", "might", "would", "should", "can", "will", "shall", "'ll", "wo", "ca"}
+REDUCING_VERBS = {"cut", "reduce", "lower", "slash", "trim", "decrease", "drop", "discount"}
+VICTIMS = {"investor", "customer", "victim", "claimant", "family", "worker", "employee", "resident", "tenant",
+           "patient", "pupil", "parent", "consumer", "policyholder", "member", "client", "saver", "pensioner",
+           "detainee", "prisoner"}  # fmt: skip
 RIVALS = {"rival", "competitor", "challenger", "peer"}
 DIRECTIVE_VERBS = {"call", "urge", "demand", "ask", "want", "tell", "press", "lobby"}
 CONDITIONAL_MARKS = {"if", "unless", "whether", "lest"}
@@ -447,6 +451,8 @@ def award_active_recipient(token, sentence):
     if contract is None:
         return
     recipients = [r for r in kids(token, "dative", "dobj") if r is not contract and r.dep_ != "prep"]
+    if not recipients and not objects_of(token, "to") and token.tag_ == "VBN":
+        recipients = kids(token, "nsubj")  # a headline: "Serco awarded asylum contracts"
     yield [r for recipient in recipients for r in conjuncts(recipient)], [token, contract], False
 
 
@@ -480,6 +486,8 @@ def award_won(token, sentence):
     contract = contract_object(token)
     if contract is None and token.dep_ == "relcl" and is_contract(token.head):
         contract = token.head  # "a £330m contract it won in 2023"
+    if contract is None and lemma(token) == "win":  # "won a £180m bid to run both centres", "won the tender"
+        contract = next((c for c in kids(token, "dobj") if lemma(c) in ("bid", "tender", "competition")), None)
     amount = money_object(token, sentence)
     if contract is None and (amount is None or lemma(token) in NEEDS_CONTRACT_OBJECT):
         return
@@ -636,6 +644,25 @@ def compensation_noun(token, sentence):
     if any(lemma(t) in PAY_PACKAGE and t.pos_ == "NOUN" for t in token.sent):
         return
     yield noun_frame_actors(token, sentence), [token], False
+
+
+@rule("compensation.paid_to", ENFORCEMENT, "compensation")
+def paid_to_victims(token, sentence):
+    """ "ordered Capita Financial Managers to pay up to £66m to investors", "paid £51m in redress"."""
+    if lemma(token) not in ("pay", "hand", "refund") or money_object(token, sentence) is None:
+        return
+    if any(lemma(r) in VICTIMS for r in objects_of(token, "to")):
+        yield subjects(token), [token], False
+
+
+@rule("other.stepped_in", ENFORCEMENT, "other")
+def stepped_in(token, sentence):
+    """ "HMP Birmingham is being taken over by the government from G4S", "took control of the prison from its
+    contractor G4S"."""
+    over = any(p.lower_ == "over" for p in kids(token, "prt", "advmod", "prep"))
+    control = any(lemma(o) in ("control", "running", "charge", "management") for o in kids(token, "dobj"))
+    if lemma(token) == "take" and (over or control):
+        yield objects_of(token, "from"), [token], False
 
 
 @rule("compensation.settled", ENFORCEMENT, "compensation")
@@ -915,6 +942,8 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
         if owner.shared and any(lemma(t) in TOGETHER for token in path for t in [token, *token.children]):
             continue  # "a combined total of £1.5m" for two
         of_costs = [p for prep in kids(span.root, "prep") if prep.lower_ == "of" for p in kids(prep, "pobj")]
+        of_costs += [o for verb in path if verb.pos_ == "VERB" for x in kids(verb, "xcomp", "advcl")
+                     if lemma(x) in ("cover", "meet") for o in kids(x, "dobj")]  # "£5.6m to cover the costs"
         costs_words = any(lemma(t) == "cost" and t.tag_ == "NNS" for t in path + of_costs)
         kind = "costs" if owner.category == ENFORCEMENT and costs_words else None
         if kind and owner.kind != "costs":
@@ -939,9 +968,10 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
 
 
 def reduced_to(span) -> bool:
-    root = span.root
-    return root.dep_ == "pobj" and root.head.lower_ == "to" and lemma(root.head.head) in (
-        "cut", "reduce", "lower", "slash", "trim", "decrease", "drop", "discount"
+    """ "cut to £14.4m", "discounted for settlement to 4.23 million pounds"."""
+    return any(
+        token.dep_ == "pobj" and token.head.lower_ == "to" and lemma(token.head.head) in REDUCING_VERBS
+        for token in span
     )
 
 
