@@ -96,12 +96,14 @@ def test_the_serco_article_gives_the_domain_facts_with_their_sentences(site, eng
     assert [(n, k, str(d), t, u) for n, k, d, t, u in incident] == [
         ("Serco Group plc", "data_breach", "2020-05-01", "296 contact tracers", "contact tracers")
     ]
-    evidence = rows(engine, "SELECT evidence FROM incident_sources")
+    evidence = rows(engine, "SELECT evidence, extraction_rule FROM incident_sources")
     sentence = (
         "Weeks after the contract began, in May 2020, Serco exposed the email addresses of 296 "
         "contact tracers by copying them into one message instead of blind-copying them."
     )
-    assert evidence == [(sentence,)]
+    assert evidence == [(sentence, "data_breach.exposed")]
+    rules = rows(engine, "SELECT DISTINCT extraction_rule FROM contract_sources")
+    assert rules == [("award.active_recipient",)]
     groups = rows(engine, "SELECT DISTINCT group_name FROM supplier_events")
     assert groups == [("Serco Group plc",)]
 

@@ -144,6 +144,7 @@ class ContractItem:
     notice_url: str | None = None
     basis: str = "official"
     evidence: str | None = None
+    extraction_rule: str | None = None
 
     def validate(self) -> None:
         require(self.ocid and self.ocid.strip(), "contract has no ocid")
@@ -187,6 +188,7 @@ class EventItem:
     description: str | None = None
     basis: str = "official"
     evidence: str | None = None
+    extraction_rule: str | None = None
 
     def validate(self) -> None:
         require(self.fact_key, f"{self.label} has no fact_key")

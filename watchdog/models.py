@@ -503,6 +503,10 @@ class SourceLink(Seen):
     evidence: Mapped[str | None] = mapped_column(
         Text, comment="The sentence or passage of the document that states the fact."
     )
+    extraction_rule: Mapped[str | None] = mapped_column(
+        String(100),
+        comment="For a fact read from the news: the extraction rule that read it (watchdog/extraction_rules.py).",
+    )
 
 
 class ContractSource(SourceLink, Base):

@@ -67,7 +67,8 @@ def item_of(fact: Fact, article: ArticleItem, facts: list[Fact]):
     amount = principal(fact)
     date = fact.date
     year = date.value.year if date and date.value else None
-    common = {"supplier": supplier, "source": article.source, "basis": "reported", "evidence": fact.sentence}
+    common = {"supplier": supplier, "source": article.source, "basis": "reported", "evidence": fact.sentence,
+              "extraction_rule": fact.rule}  # fmt: skip
     dated = {"date_precision": date.precision if date else "unknown", "date_text": date.text if date else None}
     if fact.category == CONTRACT:
         maximum = next((a for a in fact.amounts if a is not amount), None)
@@ -84,6 +85,7 @@ def item_of(fact: Fact, article: ArticleItem, facts: list[Fact]):
             currency=amount.currency if amount else None,
             basis="reported",
             evidence=fact.sentence,
+            extraction_rule=fact.rule,
         )
     if fact.category == ENFORCEMENT_CATEGORY:
         amounts = [Money(a.amount, fact.kind, a.currency, a.qualifier, a.text) for a in [amount] if a]

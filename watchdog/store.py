@@ -112,6 +112,7 @@ class Batch:
             fact_column: fact_id,
             "document_id": self.document_ids[item.source.url],
             "evidence": item.evidence,
+            "extraction_rule": item.extraction_rule,
             **self.seen,
         }
 
@@ -463,7 +464,7 @@ class Store:
             ContractSource.__table__,
             list(sources.values()),
             ["contract_id", "document_id"],
-            update=["evidence"],
+            update=["evidence", "extraction_rule"],
         )
         batch.counts.update(superseded_changed=refresh_awards(connection, {item.ocid for item in items}))
 
@@ -503,7 +504,8 @@ class Store:
         refreshed = [c.name for c in tables.details.c if c.name not in {"id", *tables.detail_key}]
         upsert(connection, tables.details, list(details.values()), tables.detail_key, update=refreshed)
         upsert(
-            connection, tables.sources, list(sources.values()), [tables.fact_column, "document_id"], update=["evidence"]
+            connection, tables.sources, list(sources.values()), [tables.fact_column, "document_id"],
+            update=["evidence", "extraction_rule"],
         )
 
     def start_run(self, spider: str, arguments: dict[str, Any] | None = None) -> int:
