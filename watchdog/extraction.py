@@ -87,6 +87,11 @@ REFERENCE = re.compile(
     r"\b(?:(?i:the (?:[a-z-]+ ){0,2}?(?:firm|company|group|contractor|outsourcer|supplier|provider|business|"
     r"operator|giant|multinational|consultancy|specialist))|[Ii]ts?|[Tt]hey|[Tt]heir|them|[Tt]hey['’](?:ve|re))\b"
 )  # "IT" in capitals is information technology, not "it"
+# "the prison", "the jail": a place the supplier runs, once the text has said so ("run by G4S", "a Serco-run jail").
+PLACE = re.compile(
+    r"\b(?i:the (?:[a-z-]+ ){0,2}?(?:prison|jail|gaol|centre|center|institution|facility|establishment|home|unit))\b"
+)
+RUN_BY = re.compile(r"\b(?:run|managed|operated|owned)\b(?: \w+){0,3} by\b|-run\b", re.IGNORECASE)
 # A company that is not known ("Acme Ltd", "Brill plc") takes the place of the supplier referred to.
 OTHER_COMPANY = re.compile(r"\b[A-Z][\w&'-]*(?: [A-Z][\w&'-]*)* (?:Ltd|Limited|plc|PLC|LLP|Group|Holdings)\b")
 
@@ -148,12 +153,18 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
     named_by_sentence: list[list[Mention]] = []
     focus: KnownSupplier | None = None
     reach = 0
+    runs_places = False
     for sentence in split:
         named = mentions.find(sentence)
+        runs_places = runs_places or bool(named and RUN_BY.search(sentence))
         referred = []
+        if runs_places and focus is not None and not named:
+            referred += [Mention(m.start(), m.end(), focus, referred=True) for m in PLACE.finditer(sentence)]
         for match in REFERENCE.finditer(sentence):
             if any(m.start <= match.start() < m.end for m in named):
                 continue
+            if any(sentence[match.end() : m.start].strip() == "" for m in named if m.start >= match.end()):
+                continue  # "the company Mears": a name in apposition, not a reference back
             before = [m for m in named if m.end <= match.start()]
             if before:  # "Serco admitted it had shared...": the supplier named earlier in the sentence
                 referred.append(Mention(match.start(), match.end(), before[-1].supplier))

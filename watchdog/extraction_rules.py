@@ -64,7 +64,8 @@ INSPECTORS = {"inspector", "inspectorate", "ofsted", "cqc", "inspection", "repor
 BAD_FINDINGS = {"crisis", "inadequate", "unsafe", "failing", "poor", "squalid", "appalling", "dangerous",
                 "unacceptable", "violent", "filthy", "chaotic", "worst", "failure", "improvement", "decline",
                 "deteriorate", "shortcoming", "concern", "breach", "disgraceful", "dire", "damning", "squalor",
-                "cockroach", "rat", "vermin", "filth", "decay"}  # fmt: skip
+                "cockroach", "rat", "vermin", "filth", "decay", "lack", "problem", "drift", "worse", "violence",
+                "excessive", "meanness", "neglect", "unsanitary", "overcrowding"}  # fmt: skip
 DEBT_NOUNS = {"bond", "debt", "loan", "borrowing", "note", "facility", "dividend", "shareholder", "overdraft",
               "mortgage", "bill", "invoice", "tax", "rent", "salary", "wage"}  # fmt: skip
 PAY_PACKAGE = {"executive", "director", "boss", "remuneration", "salary", "bonus", "package", "ceo", "pension"}
@@ -224,7 +225,8 @@ class Sentence:
             if child.i in self.owner:
                 return self.owner[child.i]
         after = token.i + 1
-        if token.pos_ == "NOUN" and after in self.owner and self.doc[after].pos_ == "PROPN":
+        named_next = after in self.owner and self.doc[after].pos_ == "PROPN"
+        if token.pos_ == "NOUN" and token.dep_ != "compound" and named_next:
             return self.owner[after]  # "the construction group Interserve", "contractor Amey", however parsed
         if token.pos_ == "PROPN":  # "Serco Geografix", "Balfour Beatty Civil Engineering Limited": of its group
             for child in token.lefts:
@@ -406,7 +408,9 @@ PENALTY_NOUNS = {"fine", "penalty", "sanction", "notice", "cost", "credit", "ded
 
 
 def hands_out_a_penalty(verb) -> bool:
-    """ "has been handed a £4.4m fine": a penalty, not an award."""
+    """ "has been handed a £4.4m fine": a penalty, not an award; "gave up a contract": the opposite of one."""
+    if any(child.lower_ in ("up", "back") for child in kids(verb, "prt", "advmod")):
+        return True
     return any(lemma(child) in PENALTY_NOUNS for child in verb.children if child.dep_ in ("dobj", "oprd", "attr"))
 
 
@@ -430,10 +434,8 @@ def award_contract_to(token, sentence):
     went to Serco", "the council awarded the contract to Mitie"."""
     if lemma(token) not in AWARD_VERBS | {"go", "pass", "transfer"}:
         return
-    contract = next(
-        (c for c in kids(token, "nsubjpass", "dobj", "nsubj") if (is_contract(c) or lemma(c) in ("money", "work"))),
-        None,
-    )
+    holders = kids(token, "nsubjpass", "dobj", "nsubj") or (subjects(token) if token.dep_ == "conj" else [])
+    contract = next((c for c in holders if is_contract(c) or lemma(c) in ("money", "work")), None)
     if contract is None:
         return
     yield objects_of(token, "to"), [token, contract], False
@@ -451,7 +453,8 @@ def award_active_recipient(token, sentence):
     if contract is None:
         return
     recipients = [r for r in kids(token, "dative", "dobj") if r is not contract and r.dep_ != "prep"]
-    if not recipients and not objects_of(token, "to") and token.tag_ == "VBN":
+    headline = token.tag_ == "VBN" and not kids(token, "aux", "auxpass")
+    if not sentence.suppliers(recipients) and not objects_of(token, "to") and headline:
         recipients = kids(token, "nsubj")  # a headline: "Serco awarded asylum contracts"
     yield [r for recipient in recipients for r in conjuncts(recipient)], [token, contract], False
 
@@ -483,6 +486,8 @@ def award_won(token, sentence):
     agreed with ..."."""
     if lemma(token) not in WIN_VERBS or token.pos_ not in ("VERB", "AUX") or hands_out_a_penalty(token):
         return
+    if any(a.lower_ == "to" for a in kids(token, "aux")) and lemma(token.head) not in ("go", "become", "manage"):
+        return  # "favourite to win", "set to win", "bidding to win": not won yet
     contract = contract_object(token)
     if contract is None and token.dep_ == "relcl" and is_contract(token.head):
         contract = token.head  # "a £330m contract it won in 2023"
