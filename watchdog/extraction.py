@@ -85,7 +85,7 @@ class Mention:
 ATTRIBUTIVE = re.compile(r"\s+(?:subsidiary|subsidiaries|rivals?|competitors?)\b", re.IGNORECASE)
 REFERENCE = re.compile(
     r"\b(?:(?i:the (?:[a-z-]+ ){0,2}?(?:firm|company|group|contractor|outsourcer|supplier|provider|business|"
-    r"operator|giant|multinational|consultancy|specialist))|[Ii]ts?|[Tt]hey|[Tt]heir|them|[Tt]hey['’](?:ve|re))\b"
+    r"operator|giant|multinational|consultancy|specialist|auditors?|accountants?))|[Ii]ts?|[Tt]hey|[Tt]heir|them|[Tt]hey['’](?:ve|re))\b"
 )  # "IT" in capitals is information technology, not "it"
 # "the prison", "the jail": a place the supplier runs, once the text has said so ("run by G4S", "a Serco-run jail").
 PLACE = re.compile(

@@ -607,9 +607,9 @@ def withheld(token, sentence):
     payments"."""
     if lemma(token) not in ("withhold", "deduct", "dock", "claw", "recoup", "recover", "hold"):
         return
-    if lemma(token) == "claw" and not any(p.lower_ == "back" for p in kids(token, "prt")):
+    if lemma(token) == "claw" and not any(p.lower_ == "back" for p in kids(token, "prt", "advmod")):
         return
-    if lemma(token) == "hold" and not any(p.lower_ == "back" for p in kids(token, "prt")):
+    if lemma(token) == "hold" and not any(p.lower_ == "back" for p in kids(token, "prt", "advmod")):
         return
     actors = objects_of(token, "from")
     actors += [o for pobj in actors for o in kids(pobj, "poss")]
@@ -893,6 +893,7 @@ def imposed_by_a_buyer(token) -> bool:
     """ "Birmingham City Council has fined contractor Amey £50m": a buyer's penalty under its contract."""
     verb = token if token.pos_ in ("VERB", "AUX") else token.head
     imposers = ([] if is_passive(verb) else kids(verb, "nsubj")) + objects_of(verb, "by")
+    imposers += [o for obj in kids(verb, "dobj") for o in objects_of(obj, "by")]  # "fined £500,000 by the council"
     home_office = any(lemma(t) == "office" and any(c.lower_ == "home" for c in t.children) for t in imposers)
     home_office = home_office or any(  # "Birmingham City Council", "the council"; not the Financial Reporting Council
         lemma(t) == "council"

@@ -45,7 +45,8 @@ ONE = rf"""
     (?P<symbol>{SYMBOL})\s?(?P<number>{NUMBER})(?P<multiplier>{MULTIPLIER})?(?:\s?(?P<trailing_code>{CODE})\b)?
   | (?P<code>{CODE})\s?(?P<code_number>{NUMBER})(?P<code_multiplier>{MULTIPLIER})?
   | (?P<bare_number>{NUMBER})(?P<bare_multiplier>{MULTIPLIER})?
-        (?:\s?(?:(?P<after_code>{CODE})\b|(?P<pounds>pounds\ sterling|pounds|pound)\b))?
+        (?:\s?(?:(?P<after_code>{CODE})\b|(?P<pounds>pounds\ sterling|pounds|pound)\b
+                 |(?P<currency_word>dollars?|euros?)\b))?
 """
 AMOUNT = re.compile(
     rf"(?:(?P<before>{BEFORE})\s+)?(?:{ONE})(?:\s?\(?(?P<after>{AFTER})\)?)?",
@@ -57,6 +58,18 @@ BETWEEN = re.compile(r"\bbetween\s+$", re.IGNORECASE)
 # "£1-2m": the second number's multiplier applies to the first too.
 SHARED_MULTIPLIER = re.compile(
     rf"(?P<symbol>{SYMBOL})\s?(?P<low>{NUMBER})\s?(?:-|–|to)\s?(?P<high>{NUMBER})(?P<multiplier>{MULTIPLIER})",
+    re.IGNORECASE,
+)
+
+
+CURRENCY_WORDS = {"dollar": "USD", "euro": "EUR", "pound": "GBP"}
+WORD_COUNTS = {"half a": Decimal("0.5"), "a": Decimal(1), "one": Decimal(1), "two": Decimal(2), "three": Decimal(3),
+               "four": Decimal(4), "five": Decimal(5), "six": Decimal(6), "seven": Decimal(7), "eight": Decimal(8),
+               "nine": Decimal(9), "ten": Decimal(10)}  # fmt: skip
+# "half a million pounds", "a million pounds": a sum in words, money only with its currency word.
+WORDED = re.compile(
+    rf"(?:(?P<before>{BEFORE})\s+)?\b(?P<count>half a|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    r"(?P<multiplier>thousand|million|billion)\s+(?P<unit>pounds?(?: sterling)?|dollars?|euros?)\b",
     re.IGNORECASE,
 )
 
@@ -93,7 +106,9 @@ def _amount_of(match: re.Match, text: str) -> Amount | None:
     elif parts["code"]:
         currency, value, inferred = parts["code"], to_decimal(parts["code_number"], parts["code_multiplier"]), False
     else:
-        currency = parts["after_code"] or ("GBP" if parts["pounds"] else None)
+        currency = parts["after_code"] or ("GBP" if parts["pounds"] else None) or CURRENCY_WORDS.get(
+            (parts["currency_word"] or "").lower().rstrip("s")
+        )
         inferred = currency is None
         if inferred and not (parts["bare_multiplier"] and CUE_BEFORE.search(text[: match.start("bare_number")])):
             return None  # a bare number is money only when the sentence says so: "3 million tests" is not
@@ -135,6 +150,13 @@ def find_amounts(text: str) -> list[Amount]:
         if amount:
             found.append(amount)
         position = max(match.end(), position + 1)
+    for match in WORDED.finditer(text):
+        if not any(a.start <= match.start("count") < a.end for a in found):
+            value = WORD_COUNTS[" ".join(match["count"].lower().split())] * MULTIPLIERS[match["multiplier"].lower()]
+            unit = match["unit"].lower().split()[0].rstrip("s")
+            found.append(Amount(value, CURRENCY_WORDS[unit], match.group(0), match.start(), match.end(),
+                                match["before"]))  # fmt: skip
+    found.sort(key=lambda amount: amount.start)
     return mark_ranges(found, text)
 
 
