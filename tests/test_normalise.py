@@ -179,3 +179,19 @@ def test_full_name_keys_keep_bracketed_and_trading_names(name, full_key):
 )  # fmt: skip
 def test_company_numbers_are_padded_to_eight(raw, number):
     assert company_number(raw) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency"),
+    [
+        ("fined half a million pounds by the council", Decimal("500000"), "GBP"),
+        ("paid a million pounds in compensation", Decimal("1000000"), "GBP"),
+        ("a 900 million pound contract", Decimal("900000000"), "GBP"),
+        ("300 million pound (380 million dollars)", Decimal("300000000"), "GBP"),
+        ("worth about a billion euros", Decimal("1000000000"), "EUR"),
+    ],
+)
+def test_sums_written_in_words_or_with_a_currency_word(text, amount, currency):
+    (first, *_) = find_amounts(text)
+    assert (first.amount, first.currency) == (amount, currency)
+    assert find_amounts("one of the firms said a million tests were done") == []
