@@ -139,3 +139,8 @@ def test_another_pipeline_can_be_named_and_a_missing_one_is_explained(monkeypatc
     with pytest.raises(RuntimeError, match="no_such_pipeline.*WATCHDOG_SPACY_MODEL"):
         language()
     language.cache_clear()
+
+
+def test_a_sum_said_without_a_currency_sign_is_pounds_inferred():
+    (fact,) = extract_facts("The ICO fined Capita 14m for failing to keep people's data safe.", KNOWN)
+    assert (fact.kind, fact.amounts[0].amount, fact.amounts[0].currency_inferred) == ("fine", 14_000_000, True)

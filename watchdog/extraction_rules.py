@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from watchdog.items import Figure
-from watchdog.normalise.money import Amount, find_amounts
+from watchdog.normalise.money import MULTIPLIERS, Amount, find_amounts
 
 CONTRACT = "contract"
 ENFORCEMENT = "enforcement"
@@ -195,12 +195,34 @@ def objects_of(verb, *preps: str) -> list:
     return found
 
 
+MONEY_VERBS = {"fine", "pay", "repay", "award", "hand", "cost", "win", "secure", "refund", "withhold", "deduct"}
+UNSIGNED = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s?(?P<multiplier>m|bn|million|billion)$", re.IGNORECASE)
+
+
+def unsigned_sums(doc) -> list[Amount]:
+    """A sum said without a currency sign as the object of a money verb, as people say it aloud: "the ICO
+    fined Interserve 4.4m". Pounds are inferred (currency_inferred)."""
+    found = []
+    for token in doc:
+        if token.dep_ not in ("dobj", "npadvmod", "attr") or lemma(token.head) not in MONEY_VERBS:
+            continue
+        start = token.left_edge.i if token.left_edge.like_num else token.i
+        phrase = doc[start : token.i + 1]
+        match = UNSIGNED.match(phrase.text)
+        if match and not any(t.text in ("£", "$", "€") for t in doc[max(0, start - 1) : token.i + 1]):
+            value = Decimal(match["number"]) * MULTIPLIERS[match["multiplier"].lower()]
+            found.append(Amount(value, "GBP", phrase.text, phrase.start_char, phrase.end_char, currency_inferred=True))
+    return found
+
+
 class Sentence:
     """A parsed sentence with the suppliers it names, by token."""
 
     def __init__(self, doc, named: list) -> None:
         self.doc = doc
-        self.amounts = find_amounts(doc.text)
+        written = find_amounts(doc.text)
+        spoken = [a for a in unsigned_sums(doc) if not any(w.start < a.end and a.start < w.end for w in written)]
+        self.amounts = sorted(written + spoken, key=lambda amount: amount.start)
         self.money: dict[int, Amount] = {}
         for amount in self.amounts:
             span = doc.char_span(amount.start, amount.end, alignment_mode="expand")
@@ -409,7 +431,7 @@ PENALTY_NOUNS = {"fine", "penalty", "sanction", "notice", "cost", "credit", "ded
 
 def hands_out_a_penalty(verb) -> bool:
     """ "has been handed a £4.4m fine": a penalty, not an award; "gave up a contract": the opposite of one."""
-    if any(child.lower_ in ("up", "back") for child in kids(verb, "prt", "advmod")):
+    if lemma(verb) in ("give", "hand") and any(c.lower_ in ("up", "back") for c in kids(verb, "prt", "advmod")):
         return True
     return any(lemma(child) in PENALTY_NOUNS for child in verb.children if child.dep_ in ("dobj", "oprd", "attr"))
 
