@@ -606,6 +606,8 @@ def fine_noun(token, sentence):
     misread = token.lower_ in ("fine", "fines") and token.i > 0 and token.i - 1 in sentence.money  # "a £4.4m fine"
     if not (token.pos_ in ("NOUN", "PROPN") or misread) or lemma(token) not in ("fine", "penalty", "sanction"):
         return
+    if told_before(token) and not any(t.i in sentence.money for t in token.subtree):
+        return  # "as well as the fine on KPMG": told already
     yield noun_frame_actors(token, sentence), [token], False
 
 
@@ -891,7 +893,7 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
     for fact in facts:
         if fact.category == INCIDENT:
             fact.figures = figures_in(doc)
-    return [fact for fact in facts if fact.category != ENFORCEMENT or fact.amounts or fact.kind == "other"]
+    return [fact for fact in facts if fact.category != ENFORCEMENT or fact.amounts or fact.kind in ("other", "fine")]
 
 
 def sum_holders(token, sentence: Sentence) -> list:
