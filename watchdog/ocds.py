@@ -8,6 +8,7 @@ award); a release with no award yet (a tender) becomes one item for the procurem
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -54,27 +55,22 @@ def fingerprint(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def canonical(value: Any) -> Any:
-    """The value with every number written one way (45126.50, 45126.5 and Decimal("45126.5") alike), so a
-    release has one fingerprint whichever file format or JSON parser it was read with."""
-    if isinstance(value, dict):
-        return {str(key): canonical(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [canonical(item) for item in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int | float | Decimal):
-        try:
-            return format(Decimal(str(value)).normalize(), "f")
-        except InvalidOperation:
-            return str(value)
-    return str(value)
+def as_float(value: Any) -> float:
+    """A Decimal as the float a JSON parser reads the same number as (45126.50 and 45126.5 alike)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON: {value!r}")
 
 
 def release_fingerprint(release: dict) -> str:
     """A fingerprint of a release's content: the same for the same release in a package, a JSON Lines file or
-    an API page, whatever the order of its keys or the way its numbers are written."""
-    return fingerprint(orjson.dumps(canonical(release), option=orjson.OPT_SORT_KEYS))
+    an API page, whatever the order of its keys, the JSON parser that read it, or trailing zeros in its numbers
+    (integers stay integers, as every parser keeps them)."""
+    try:
+        data = orjson.dumps(release, option=orjson.OPT_SORT_KEYS, default=as_float)
+    except (TypeError, orjson.JSONEncodeError):  # an integer past 64 bits, say: a slower, exact form
+        data = json.dumps(release, sort_keys=True, default=str).encode()
+    return fingerprint(data)
 
 
 def amount(value: Any) -> Decimal | None:
