@@ -313,7 +313,7 @@ def test_the_contracts_commands_list_republications_and_take_a_persons_word(engi
     kept = runner.invoke(
         main, ["--db", database_url, "contracts", "keep-both", str(first), str(second), "--by", "ana", "--reason", "x"]
     )
-    assert kept.exit_code == 0 and "both count" in kept.output
+    assert kept.exit_code == 0 and kept.output == f"#{first} counts\n#{second} counts\n"
     assert [a for a, *_ in current_awards(engine)] == ["1", "2"]
     refused = runner.invoke(main, ["--db", database_url, "contracts", "supersede", str(first), "999"])
     assert refused.exit_code == 1 and "there is no contract #999" in refused.output
@@ -329,3 +329,58 @@ def test_a_merge_of_two_spellings_reveals_a_republication(engine):
     with engine.begin() as connection:
         review.merge(connection, keep, other, by="ana", reason="one firm")
     assert [a for a, *_ in current_awards(engine)] == ["2"]
+
+
+def test_a_persons_word_against_the_rule_keeps_the_row_they_chose(engine):
+    Store(engine).write([award("1", "45126.50", "Lyreco UK Limited")])
+    Store(engine).write([award("2", "4512650", "Lyreco UK Limited", minutes=7)])  # the rule: #2 replaces #1
+    first, second = (row[0] for row in rows(engine, "SELECT id FROM contracts ORDER BY award_id"))
+    with engine.begin() as connection:  # a reviewer: #2 is the mistyped one
+        awards.decide(connection, "supersede", second, first, by="ana", reason="typo", now=PUBLISHED)
+    assert [(a, pounds(v)) for a, v, _, _ in current_awards(engine)] == [("1", pounds("45126.50"))]
+    with engine.begin() as connection:  # and a change of mind: the latest word on the pair stands
+        awards.decide(connection, "supersede", first, second, by="ana", reason="no", now=PUBLISHED + timedelta(1))
+    assert [a for a, *_ in current_awards(engine)] == ["2"]
+
+
+def test_rows_kept_apart_stay_whatever_is_published_after_them(engine):
+    for number, minutes in (("1", 0), ("2", 5), ("3", 9)):
+        Store(engine).write([award(number, "98700", "Constructive Thinking Studio Limited", minutes=minutes)])
+    assert [a for a, *_ in current_awards(engine)] == ["3"]
+    first, second, _ = (row[0] for row in rows(engine, "SELECT id FROM contracts ORDER BY award_id"))
+    with engine.begin() as connection:
+        awards.decide(connection, "keep_both", first, second, by="ana", reason="two surveys", now=PUBLISHED)
+    assert [a for a, *_ in current_awards(engine)] == ["1", "2", "3"]
+
+
+def test_one_firm_listed_twice_on_an_award_has_it_alone(engine):
+    twice = [SupplierRef("Serco Limited", company_number="242246"), SupplierRef("SERCO LTD", company_number="242246")]
+    Store(engine).write([award("1", "500000", *twice, ocid="ocds-b5fd17-twice")])
+    assert [(n, shared) for _, _, n, shared in current_awards(engine)] == [(1, 0)]
+
+
+def test_an_award_that_did_not_go_ahead_counts_nowhere(engine):
+    Store(engine).write([tender(), award("1", "98700", "Constructive Thinking Studio Limited", status="cancelled")])
+    assert current_awards(engine) == []
+    assert rows(engine, "SELECT award_id, superseded_reason FROM contracts ORDER BY award_id") == [
+        ("", None),
+        ("1", None),
+    ]
+
+
+def test_two_awards_without_a_value_are_never_taken_for_one(engine):
+    Store(engine).write([award("1", None, "Lyreco UK Limited")])
+    Store(engine).write([award("2", None, "Lyreco UK Limited", minutes=5)])
+    assert [a for a, *_ in current_awards(engine)] == ["1", "2"]
+
+
+def test_a_merge_of_two_spellings_on_one_award_makes_it_the_firms_alone(engine):
+    from watchdog import review
+
+    Store(engine).write([award("1", "500000", "Lyreco UK Limited", "Lyreco Office Supplies", ocid="ocds-b5fd17-two")])
+    assert [(n, shared) for _, _, n, shared in current_awards(engine)] == [(2, 1)]
+    keep, other = (row[0] for row in rows(engine, "SELECT id FROM suppliers ORDER BY name DESC"))
+    with engine.begin() as connection:
+        review.merge(connection, keep, other, by="ana", reason="one firm")
+    assert [(n, shared) for _, _, n, shared in current_awards(engine)] == [(1, 0)]
+    assert record(engine, "Lyreco UK Limited") == (1, pounds(500000), 0, pounds(0))

@@ -77,18 +77,27 @@ def test_upgrading_a_database_that_holds_data_works_out_which_rows_are_current(d
                     "INSERT INTO contract_suppliers (contract_id, supplier_id, first_seen_at, last_seen_at) "
                     f"VALUES (:id, 1, {seen}, {seen})"
                 ), {"id": row_id})  # fmt: skip
+        connection.execute(text(
+            "INSERT INTO contracts (id, ocid, award_id, title, initial_value_gross, currency, basis, date_precision, "
+            f"first_seen_at, last_seen_at) VALUES (4, 'ocds-b5fd17-y', '1', 'Highways Framework 2025-2029', 1200, "
+            f"'GBP', 'official', 'day', {seen}, {seen})"
+        ))  # fmt: skip
     db.upgrade(engine)
     with engine.connect() as connection:
+        framework = connection.execute(text("SELECT value_gbp, is_framework FROM awards WHERE ocid = 'ocds-b5fd17-y'"))
+        assert [(float(value), flag) for value, flag in framework] == [(1200.0, 1)]  # gross-only, framework by title
         marks = connection.execute(text("SELECT id, superseded_by, superseded_reason, suppliers_count FROM contracts "
-                                        "ORDER BY id")).all()  # fmt: skip
+                                        "WHERE id < 4 ORDER BY id")).all()  # fmt: skip
         assert [tuple(row) for row in marks] == [(1, 3, "awarded", None), (2, 3, "republished", 1), (3, None, None, 1)]
-        assert connection.execute(text("SELECT award_id FROM awards")).scalars().all() == ["2"]
+        assert connection.execute(text("SELECT award_id FROM awards WHERE ocid = 'ocds-b5fd17-x'")).scalars().all() == [
+            "2"
+        ]
         links = "SELECT (SELECT COUNT(*) FROM contract_suppliers), (SELECT COUNT(*) FROM contract_releases)"
         assert tuple(connection.execute(text(links)).one()) == (2, 3)  # the rebuilt table took none with it
         assert connection.execute(text("SELECT contracts_count FROM supplier_record")).scalars().all() == [1]
     db.downgrade(engine, "0005")
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT COUNT(*) FROM contracts")).scalar() == 3
+        assert connection.execute(text("SELECT COUNT(*) FROM contracts")).scalar() == 4
         assert connection.execute(text("SELECT contracts_count FROM supplier_record")).scalars().all() == [2]
     assert "awards" not in inspect(engine).get_view_names()
     engine.dispose()

@@ -120,7 +120,7 @@ def republished(earlier: Award, later: Award) -> bool:
     if abs(later.first_published - earlier.first_published) > REPUBLISHED_WITHIN:
         return False
     if earlier.amount is None or later.amount is None:
-        return earlier.amount is None and later.amount is None
+        return False  # no value on either side is no evidence that two awards are one
     if earlier.amount == later.amount:
         return True
     low, high = sorted((abs(earlier.amount), abs(later.amount)))

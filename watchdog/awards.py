@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from watchdog.models import Contract, ContractDecision, ContractRelease, ContractSupplier
 from watchdog.upsert import LOOKUP_CHUNK
@@ -34,7 +34,7 @@ links = ContractSupplier.__table__
 decisions = ContractDecision.__table__
 
 REPUBLISHED_WITHIN = timedelta(days=1)
-DECIMAL_SLIPS = tuple(Decimal(10) ** power for power in range(1, 10))
+CLOSED_STATUSES = ("cancelled", "unsuccessful")  # an award that did not go ahead is no award to count
 
 
 @dataclass
@@ -54,12 +54,11 @@ def penny(value) -> Decimal | None:
 
 
 def same_sum_or_slipped_point(first: Decimal | None, second: Decimal | None) -> bool:
-    if first is None or second is None:
-        return first is None and second is None
-    if first == second:
-        return True
-    low, high = sorted((first, second))
-    return low > 0 and any(low * factor == high for factor in DECIMAL_SLIPS)
+    """Equal sums, or one a power of ten of the other (4,512,650 for 45,126.50); two missing values are no
+    evidence either way, so never the same."""
+    if first is None or second is None or first <= 0 or second <= 0:
+        return False
+    return first.normalize().as_tuple().digits == second.normalize().as_tuple().digits
 
 
 def republishes(later: AwardRow, earlier: AwardRow) -> bool:
@@ -71,7 +70,7 @@ def republishes(later: AwardRow, earlier: AwardRow) -> bool:
         and later.awarded_on == earlier.awarded_on
         and earlier.first_published is not None
         and later.first_published is not None
-        and abs(later.first_published - earlier.first_published) <= REPUBLISHED_WITHIN
+        and later.first_published - earlier.first_published <= REPUBLISHED_WITHIN
         and not (later.release_ids & earlier.release_ids)
         and same_sum_or_slipped_point(later.value, earlier.value)
     )
@@ -81,16 +80,19 @@ def publication_order(row: AwardRow) -> tuple:
     return (row.first_published is None, row.first_published or datetime.max, row.id)
 
 
-def replacements(rows: list[AwardRow], kept_apart: set[frozenset[int]], said: dict[int, int]) -> dict[int, tuple]:
+def replacements(rows: list[AwardRow], vouched: set[int], said: dict[int, int]) -> dict[int, tuple]:
     """Each replaced award row's (replacement id, reason): a person's word first, then the rule, the earliest
-    later publication replacing."""
+    later publication replacing; a row a person vouched for (kept, or named as the replacement) is never
+    replaced by the rule."""
     found: dict[int, tuple] = {old: (new, "person") for old, new in said.items()}
     ordered = sorted(rows, key=publication_order)
     for position, earlier in enumerate(ordered):
-        if earlier.id in found:
+        if earlier.id in found or earlier.id in vouched or earlier.first_published is None:
             continue
         for later in ordered[position + 1 :]:
-            if frozenset((earlier.id, later.id)) not in kept_apart and republishes(later, earlier):
+            if later.first_published is None or later.first_published - earlier.first_published > REPUBLISHED_WITHIN:
+                break  # in publication order: nothing later can be within a day
+            if republishes(later, earlier):
                 found[earlier.id] = (later.id, "republished")
                 break
     return found
@@ -114,7 +116,7 @@ def refresh_chunk(connection: Connection, ocids: list[str]) -> int:
         select(
             contracts.c.id, contracts.c.ocid, contracts.c.award_id, contracts.c.awarded_on, contracts.c.basis,
             contracts.c.initial_value, contracts.c.initial_value_gross, contracts.c.published_at,
-            contracts.c.superseded_by, contracts.c.superseded_reason,
+            contracts.c.superseded_by, contracts.c.superseded_reason, contracts.c.status,
         ).where(contracts.c.ocid.in_(ocids))
     ).all()  # fmt: skip
     ids = [row.id for row in rows]
@@ -133,7 +135,7 @@ def refresh_chunk(connection: Connection, ocids: list[str]) -> int:
             release_ids[contract_id].add(release_id)
             if release_at is not None and (contract_id not in first_release or release_at < first_release[contract_id]):
                 first_release[contract_id] = release_at
-    kept_apart, said = person_decisions(connection, ids)
+    vouched, said = person_decisions(connection, ids)
 
     by_ocid: dict[str, list] = defaultdict(list)
     for row in rows:
@@ -146,53 +148,58 @@ def refresh_chunk(connection: Connection, ocids: list[str]) -> int:
                 first_release.get(row.id) or row.published_at, frozenset(suppliers[row.id]),
                 frozenset(release_ids[row.id]),
             )
-            for row in group if row.award_id and row.basis == "official"
+            for row in group
+            if row.award_id and row.basis == "official" and (row.status or "").lower() not in CLOSED_STATUSES
         ]  # fmt: skip
-        replaced = replacements(awards, kept_apart, said)
+        replaced = replacements(awards, vouched, said)
         wanted.update(replaced)
         current = sorted(award.id for award in awards if award.id not in replaced)
         for row in group:
             if not row.award_id and row.basis == "official" and current:
                 wanted[row.id] = (current[0], "awarded")
-    changed = 0
-    for row in rows:
-        target = wanted.get(row.id, (None, None))
-        if (row.superseded_by, row.superseded_reason) != target:
-            connection.execute(
-                update(contracts)
-                .where(contracts.c.id == row.id)
-                .values(superseded_by=target[0], superseded_reason=target[1])
-            )
-            changed += 1
-    return changed
+    changes = [
+        {"row_id": row.id, "by": target[0], "reason": target[1]}
+        for row in rows
+        if (row.superseded_by, row.superseded_reason) != (target := wanted.get(row.id, (None, None)))
+    ]
+    if changes:
+        statement = (
+            update(contracts)
+            .where(contracts.c.id == bindparam("row_id"))
+            .values(superseded_by=bindparam("by"), superseded_reason=bindparam("reason"))
+        )
+        connection.execute(statement, changes)
+    return len(changes)
 
 
 def coalesce(*values):
     return next((value for value in values if value is not None), None)
 
 
-def person_decisions(connection: Connection, ids: list[int]) -> tuple[set[frozenset[int]], dict[int, int]]:
-    """The pairs a person kept apart, and the rows a person said another replaces (the latest word on a pair
-    counts)."""
-    kept_apart: set[frozenset[int]] = set()
-    said: dict[int, int] = {}
+def person_decisions(connection: Connection, ids: list[int]) -> tuple[set[int], dict[int, int]]:
+    """What people said of these rows, the latest word on each pair (in either order) standing: the rows they
+    vouched for as real awards (kept both, or named as the replacement), and the rows they said another
+    replaces."""
+    latest: dict[frozenset[int], tuple[str, int, int]] = {}
     for start in range(0, len(ids), LOOKUP_CHUNK):
         chunk = ids[start : start + LOOKUP_CHUNK]
-        query = (
-            select(decisions.c.action, decisions.c.contract_id, decisions.c.other_contract_id)
-            .where(decisions.c.contract_id.in_(chunk))
-            .order_by(decisions.c.decided_at, decisions.c.id)
-        )
-        for action, first, second in connection.execute(query):
+        query = select(decisions.c.decided_at, decisions.c.id, decisions.c.action, decisions.c.contract_id,
+                       decisions.c.other_contract_id).where(decisions.c.contract_id.in_(chunk))  # fmt: skip
+        for decided_at, decision_id, action, first, second in connection.execute(query):
             pair = frozenset((first, second))
-            if action == "keep_both":
-                kept_apart.add(pair)
-                if said.get(first) == second:
-                    del said[first]
-            else:
-                kept_apart.discard(pair)
-                said[first] = second
-    return kept_apart, said
+            if pair not in latest or (decided_at, decision_id) > latest[pair][0]:
+                latest[pair] = ((decided_at, decision_id), action, first, second)
+    vouched: set[int] = set()
+    said: dict[int, int] = {}
+    for _, action, first, second in latest.values():
+        if action == "keep_both":
+            vouched |= {first, second}
+        else:
+            said[first] = second
+            vouched.add(second)
+    for old in [old for old in said if old in vouched]:  # a row vouched for elsewhere stays current
+        del said[old]
+    return vouched, said
 
 
 class ContractDecisionRefused(ValueError):
@@ -228,6 +235,12 @@ def decide(
         )
     )  # fmt: skip
     refresh_awards(connection, [rows[contract_id].ocid])
+
+
+def standing(connection: Connection, ids: list[int]) -> list[tuple[int, int | None]]:
+    """Each row and the row that replaces it, if any."""
+    query = select(contracts.c.id, contracts.c.superseded_by).where(contracts.c.id.in_(ids)).order_by(contracts.c.id)
+    return [tuple(row) for row in connection.execute(query)]
 
 
 def superseded_rows(connection: Connection, limit: int) -> list[dict]:

@@ -256,10 +256,12 @@ def contracts_group() -> None:
 
 
 def decide_contracts(url: str, action: str, first: int, second: int, by: str, reason: str | None) -> None:
-    """Log and apply a person's word on two award rows, in one transaction."""
+    """Log and apply a person's word on two award rows, in one transaction, and say where each row stands."""
     try:
         with db.make_engine(url).begin() as connection:
             awards.decide(connection, action, first, second, by=by, reason=reason, now=datetime.now(UTC))
+            for row_id, replaced_by in awards.standing(connection, [first, second]):
+                click.echo(f"#{row_id} counts" if replaced_by is None else f"#{row_id} is replaced by #{replaced_by}")
     except awards.ContractDecisionRefused as error:
         raise click.ClickException(str(error)) from error
 
@@ -304,7 +306,6 @@ def contracts_superseded(url: str, limit: int) -> None:
 def contracts_keep_both(url: str, first: int, second: int, by: str, reason: str | None) -> None:
     """Two award rows are two awards, not one published twice: count both."""
     decide_contracts(url, "keep_both", first, second, by, reason)
-    click.echo(f"#{first} and #{second} are two awards; both count")
 
 
 @contracts_group.command("supersede")
@@ -316,7 +317,15 @@ def contracts_keep_both(url: str, first: int, second: int, by: str, reason: str 
 def contracts_supersede(url: str, old: int, new: int, by: str, reason: str | None) -> None:
     """Award row NEW is award row OLD published again: count NEW only."""
     decide_contracts(url, "supersede", old, new, by, reason)
-    click.echo(f"#{old} is replaced by #{new}; only #{new} counts")
+
+
+@contracts_group.command("refresh")
+@click.pass_obj
+def contracts_refresh(url: str) -> None:
+    """Work out again, for every procurement, which rows are current (after a change of the rule, say)."""
+    with db.make_engine(url).begin() as connection:
+        changed = awards.refresh_awards(connection)
+    click.echo(f"{changed} rows changed")
 
 
 def refused(error: Exception) -> click.ClickException:

@@ -12,8 +12,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
-from watchdog.awards import refresh_awards
-
 DEFAULT_DATABASE_URL = "sqlite:///watchdog.db"
 DATABASE_URL_VARIABLE = "WATCHDOG_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -68,14 +66,7 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the migrations; when any ran, work out again which contract rows are current, as that rule reads
-    every row of a procurement and a migration may have changed what it reads (watchdog/awards.py)."""
-    before = current_revision(engine)
     command.upgrade(alembic_config(engine), revision)
-    after = current_revision(engine)
-    if after != before and after == head_revision(engine):
-        with engine.begin() as connection:
-            refresh_awards(connection)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -211,7 +211,8 @@ class Ingest:
             self.flush(summary)
 
     def flush(self, summary: IngestSummary) -> None:
-        """Write the pending pieces: those stored before are only marked as seen again, not even parsed."""
+        """Write the pending pieces: those stored before (by the fingerprint of their content) are only marked as
+        seen again."""
         pieces, self.pending = self.pending, []
         seen = self.store.seen_before(piece.fingerprint for piece in pieces)
         self.store.touch_releases(seen)

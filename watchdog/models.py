@@ -306,8 +306,8 @@ class Contract(Seen, Base):
     )
     suppliers_count: Mapped[int | None] = mapped_column(
         Integer,
-        comment="How many suppliers the award names (a supplier the notice gives no name for included); more "
-        "than one means its value is shared, not each supplier's. Empty before award.",
+        comment="How many suppliers the award names (one firm listed twice is one; a supplier the notice gives no "
+        "name for is counted); more than one means its value is shared, not each supplier's. Empty before award.",
     )
     is_framework: Mapped[bool] = mapped_column(
         Boolean,

@@ -123,6 +123,14 @@ def merge(connection: Connection, keep_id: int, other_id: int, by: str, reason: 
     )  # fmt: skip
     connection.execute(update(identifiers).where(identifiers.c.supplier_id == other.id).values(supplier_id=keep.id))
     kept_contracts = select(links.c.contract_id).where(links.c.supplier_id == keep.id)
+    both_won = select(links.c.contract_id).where(
+        links.c.supplier_id == other.id, links.c.contract_id.in_(kept_contracts)
+    )
+    contracts = Contract.__table__  # an award that named both now names one supplier fewer
+    connection.execute(
+        update(contracts).where(contracts.c.id.in_(both_won), contracts.c.suppliers_count > 1)
+        .values(suppliers_count=contracts.c.suppliers_count - 1)
+    )  # fmt: skip
     connection.execute(
         update(links).where(links.c.supplier_id == other.id, links.c.contract_id.not_in(kept_contracts))
         .values(supplier_id=keep.id)

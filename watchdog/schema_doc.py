@@ -29,7 +29,8 @@ never renamed or removed).
 - One row per real award. `contracts` keeps every row ever read (history is evidence), but a row another
   replaces is marked `superseded_by`: a procurement's row from before award, once an award is known, and an
   award republished under a new award id (same suppliers, same award date, published within a day, a value
-  equal or a power of ten apart). `awards`, `supplier_events` and the record views leave superseded rows out.
+  on both, equal or a power of ten apart). `awards`, `supplier_events` and the record views leave superseded
+  rows out, and awards whose status is cancelled or unsuccessful.
 - A shared award is counted once. An award that names several suppliers, or that sets up a framework
   agreement or dynamic purchasing system, has one value for all of them: a ceiling on what they may be paid
   between them, not money paid. `contracts_value_gbp` counts only the awards a supplier won alone;

@@ -93,6 +93,14 @@ def release_is_newer(table: Table, incoming: Any):
     )
 
 
+def suppliers_count(item: ContractItem, batch: Batch) -> int | None:
+    """How many suppliers share the award: the distinct ones it names (one firm listed under two spellings
+    is one), and those it gives no name for."""
+    named = len({batch.supplier_ids[id(ref)] for ref in item.suppliers})
+    unnamed = (item.suppliers_count or 0) - len(item.suppliers)
+    return (named + max(unnamed, 0)) or None
+
+
 @dataclass
 class Batch:
     """What the writers of one batch share: its time, and the ids of its documents and suppliers."""
@@ -388,9 +396,7 @@ class Store:
                     "notice_url": item.notice_url,
                     "latest_release_at": item.release_at,
                     "basis": item.basis,
-                    "suppliers_count": item.suppliers_count
-                    if item.suppliers_count is not None
-                    else (len(item.suppliers) or None),
+                    "suppliers_count": suppliers_count(item, batch),
                     "is_framework": item.is_framework,
                     "first_seen_at": now,
                     "last_seen_at": now,

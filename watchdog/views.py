@@ -36,7 +36,7 @@ TOTALS = {
     "the suppliers that share it, not money this supplier was paid: never add it up across suppliers.",
 }
 SHARED_AWARD = {
-    "suppliers_count": "For a contract: how many suppliers its award names.",
+    "suppliers_count": "For a contract: how many suppliers its award names (one firm listed twice is one).",
     "is_framework": "For a contract: 1 if the award sets up a framework agreement or dynamic purchasing system "
     "(its value is a ceiling, not money paid), else 0.",
     "shared_award": "For a contract: 1 if the award is shared (suppliers_count above 1, or a framework), so its "
@@ -51,9 +51,10 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
     "supplier_events": (
         "Everything known about each supplier, one row per contract award, per amount of an enforcement action "
         "(a penalty and its costs are two rows sharing event_id), and per incident. "
-        "Filter on group_id to read a whole group. Superseded contract rows (contracts.superseded_by) are left "
-        "out. A shared award appears once for each of its suppliers with its whole value: sum amount_gbp only "
-        "where shared_award = 0, or read the awards view.",
+        "Filter on group_id to read a whole group. Superseded contract rows (contracts.superseded_by) and awards "
+        "that did not go ahead (status cancelled or unsuccessful) are left out. A shared award appears once for "
+        "each of its suppliers with its whole value: sum amount_gbp only where shared_award = 0, or read the "
+        "awards view.",
         {
             **SUPPLIER,
             "event_date": "When it happened: award date, date imposed, date of the incident.",
@@ -121,9 +122,9 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "awards": (
         "One row per current award published by a buyer: superseded rows (a tender before its award, an award "
-        "republished under a new id) and news reports left out, so value_gbp can be summed directly. A shared "
-        "award (shared = 1) or a framework (is_framework = 1) is one row whatever the number of its suppliers; "
-        "its value is a ceiling, not money paid.",
+        "republished under a new id), awards cancelled or unsuccessful, and news reports left out, so value_gbp "
+        "can be summed directly. A shared award (shared = 1) or a framework (is_framework = 1) is one row "
+        "whatever the number of its suppliers; its value is a ceiling, not money paid.",
         {
             "contract_id": "The contract (contracts.id); its suppliers are in contract_suppliers.",
             "ocid": "Open Contracting id of the procurement.",
@@ -141,7 +142,7 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
             "value_gbp": "value in pounds sterling (value_gross's when the award gives only that).",
             "value_gbp_includes_vat": "1 when value_gbp is a value including VAT (the award gives no other), else 0.",
             "maximum_value": "The most it can be worth (extensions, call-offs), if given.",
-            "suppliers_count": "How many suppliers the award names.",
+            "suppliers_count": "How many suppliers the award names (one firm listed twice is one).",
             "is_framework": "1 if the award sets up a framework agreement or dynamic purchasing system, else 0.",
             "shared": "1 if the value is shared: several suppliers, or a framework; else 0.",
             "start_on": "Contract start date.",

@@ -8,10 +8,10 @@ Adds to contracts: suppliers_count, is_framework, superseded_by and superseded_r
 table; and views that leave superseded rows out, keep sole awards' values apart from shared ones, cite an
 authority before the news, and an `awards` view of current awards.
 
-Data already stored: suppliers_count is counted from the links, is_framework read from titles (the releases'
-techniques and procedure are not stored: a re-crawl or re-ingest sets them from the source), and which rows are
-superseded is worked out by `watchdog db upgrade` right after this migration (watchdog/awards.py), since that
-rule reads every row of a procurement.
+Data already stored is carried over in the same migration: suppliers_count is counted from the links, a
+gross-only value in pounds gets its pounds figure, is_framework is read from titles (the releases' techniques
+and procedure are not stored: a re-crawl or re-ingest sets them from the source), and which rows are
+superseded is worked out by the rule itself (watchdog/awards.py), as it reads every row of a procurement.
 """
 
 import importlib.util
@@ -31,6 +31,8 @@ depends_on = None
 # removed. Each statement runs unchanged on SQLite and PostgreSQL.
 SHARED = "CASE WHEN c.is_framework OR COALESCE(c.suppliers_count, 1) > 1 THEN 1 ELSE 0 END"
 VALUE = "COALESCE(c.initial_value, c.initial_value_gross)"
+# An award that did not go ahead counts nowhere.
+GOES_AHEAD = "COALESCE(LOWER(c.status), '') NOT IN ('cancelled', 'unsuccessful')"
 VALUE_KIND = (
     "CASE WHEN c.initial_value IS NULL AND c.initial_value_gross IS NOT NULL "
     "THEN 'initial_value_gross' ELSE 'initial_value' END"
@@ -93,7 +95,7 @@ VIEWS = {
         JOIN contracts c ON c.id = cs.contract_id
         JOIN supplier_groups sg ON sg.supplier_id = cs.supplier_id
         LEFT JOIN buyers b ON b.id = c.buyer_id
-        WHERE c.superseded_by IS NULL
+        WHERE c.superseded_by IS NULL AND {GOES_AHEAD}
         UNION ALL
         SELECT sg.supplier_id, sg.supplier_name, sg.company_number, sg.group_id, sg.group_name,
                e.action_date, e.date_precision,
@@ -204,16 +206,11 @@ VIEWS = {
                c.start_on, c.end_on, c.notice_url, c.first_seen_at, c.last_seen_at
         FROM contracts c
         LEFT JOIN buyers b ON b.id = c.buyer_id
-        WHERE c.award_id <> '' AND c.superseded_by IS NULL AND c.basis = 'official'
+        WHERE c.award_id <> '' AND c.superseded_by IS NULL AND c.basis = 'official' AND {GOES_AHEAD}
     """,
 }
 # Dropped first, recreated after the columns are in place (SQLite rebuilds the contracts table).
 REPLACED_VIEWS = ("contract_value_changes", "group_record", "supplier_record", "supplier_events")
-FRAMEWORK_TITLE = """
-    (LOWER(title) LIKE '%framework%' OR LOWER(title) LIKE '%dynamic purchasing system%'
-     OR ' ' || LOWER(title) || ' ' LIKE '% dps %')
-    AND LOWER(title) NOT LIKE '%call-off%' AND LOWER(title) NOT LIKE '%call off%'
-"""
 
 
 def initial_views() -> dict[str, str]:
@@ -248,7 +245,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contract_decisions_other_contract_id'), ['other_contract_id'], unique=False)
 
     with op.batch_alter_table('contracts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('suppliers_count', sa.Integer(), nullable=True, comment='How many suppliers the award names (a supplier the notice gives no name for included); more than one means its value is shared, not each supplier\'s. Empty before award.'))
+        batch_op.add_column(sa.Column('suppliers_count', sa.Integer(), nullable=True, comment='How many suppliers the award names (one firm listed twice is one; a supplier the notice gives no name for is counted); more than one means its value is shared, not each supplier\'s. Empty before award.'))
         batch_op.add_column(sa.Column('is_framework', sa.Boolean(), server_default=sa.text('false'), nullable=False, comment="The award sets up a framework agreement or dynamic purchasing system: its value is a ceiling that the suppliers' call-offs may reach, not money paid. From OCDS tender.techniques, else procurementMethodDetails, else the title's words."))
         batch_op.add_column(sa.Column('superseded_by', sa.Integer(), nullable=True, comment='The row that replaces this one, which is then left out of every total and of supplier_events: the procurement\'s award (for a row made before award), or a republication of the same award.'))
         batch_op.add_column(sa.Column('superseded_reason', sa.String(length=20), nullable=True, comment="Why it was replaced: awarded (a pre-award row, once the procurement has an award), republished (the same award published again under a new award id), or person (a person's decision)."))
@@ -265,9 +262,26 @@ def upgrade() -> None:
         "UPDATE contracts SET suppliers_count = "
         "(SELECT COUNT(*) FROM contract_suppliers cs WHERE cs.contract_id = contracts.id) WHERE award_id <> ''"
     )
-    op.execute(f"UPDATE contracts SET is_framework = true WHERE award_id <> '' AND {FRAMEWORK_TITLE}")
+    op.execute(
+        "UPDATE contracts SET initial_value_gbp = initial_value_gross WHERE initial_value IS NULL "
+        "AND initial_value_gross IS NOT NULL AND initial_value_gbp IS NULL AND currency = 'GBP'"
+    )
+    carry_over(op.get_bind())
     for name, select in VIEWS.items():
         op.execute(f"CREATE VIEW {name} AS {select}")
+
+
+def carry_over(connection) -> None:
+    """The rules that need Python, applied to the rows already stored: a framework by its title (the same rule
+    a crawl uses when a release gives nothing better), and which rows are superseded."""
+    from watchdog.awards import refresh_awards
+    from watchdog.ocds import sets_up_framework
+
+    titled = connection.execute(sa.text("SELECT id, title FROM contracts WHERE award_id <> '' AND title IS NOT NULL"))
+    frameworks = [{"row_id": row_id} for row_id, title in titled if sets_up_framework({"title": title})]
+    if frameworks:
+        connection.execute(sa.text("UPDATE contracts SET is_framework = true WHERE id = :row_id"), frameworks)
+    refresh_awards(connection)
 
 
 def downgrade() -> None:
