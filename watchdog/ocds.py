@@ -69,7 +69,7 @@ def release_fingerprint(release: dict) -> str:
     try:
         data = orjson.dumps(release, option=orjson.OPT_SORT_KEYS, default=as_float)
     except (TypeError, orjson.JSONEncodeError):  # an integer past 64 bits, say: a slower, exact form
-        data = json.dumps(release, sort_keys=True, default=str).encode()
+        data = json.dumps(release, sort_keys=True, default=as_float).encode()
     return fingerprint(data)
 
 
