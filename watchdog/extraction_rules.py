@@ -110,6 +110,7 @@ REDUCING_VERBS = {"cut", "reduce", "lower", "slash", "trim", "decrease", "drop",
 VICTIMS = {"investor", "customer", "victim", "claimant", "family", "worker", "employee", "resident", "tenant",
            "patient", "pupil", "parent", "consumer", "policyholder", "member", "client", "saver", "pensioner",
            "detainee", "prisoner"}  # fmt: skip
+WON_AFTER = {"go", "become", "manage", "beat", "fight", "overcome", "edge", "see", "outbid", "succeed"}
 RIVALS = {"rival", "competitor", "challenger", "peer"}
 DIRECTIVE_VERBS = {"call", "urge", "demand", "ask", "want", "tell", "press", "lobby"}
 CONDITIONAL_MARKS = {"if", "unless", "whether", "lest"}
@@ -508,7 +509,7 @@ def award_won(token, sentence):
     agreed with ..."."""
     if lemma(token) not in WIN_VERBS or token.pos_ not in ("VERB", "AUX") or hands_out_a_penalty(token):
         return
-    if any(a.lower_ == "to" for a in kids(token, "aux")) and lemma(token.head) not in ("go", "become", "manage"):
+    if any(a.lower_ == "to" for a in kids(token, "aux")) and lemma(token.head) not in WON_AFTER:
         return  # "favourite to win", "set to win", "bidding to win": not won yet
     contract = contract_object(token)
     if contract is None and token.dep_ == "relcl" and is_contract(token.head):
@@ -526,6 +527,23 @@ def award_won(token, sentence):
     if is_passive(token):
         winners = objects_of(token, "by", "with")
     yield winners, [token, *(x for x in (contract, amount) if x is not None)], False
+
+
+@rule("award.agreed_with", CONTRACT, "award")
+def agreed_with(token, sentence):
+    """ "A £40m deal agreed with Serco", "NHS England has signed a contract with a Palantir-led consortium"."""
+    if lemma(token) not in ("agree", "sign", "strike", "ink", "seal"):
+        return
+    contract = contract_object(token) or (token.head if token.dep_ == "acl" and is_contract(token.head) else None)
+    if contract is None and any(is_contract(s) for s in kids(token, "nsubj", "nsubjpass")):
+        contract = next(s for s in kids(token, "nsubj", "nsubjpass") if is_contract(s))
+    if contract is None:
+        return
+    partners = objects_of(token, "with") + [p for prep in kids(contract, "prep") if prep.lower_ == "with"
+                                            for p in kids(prep, "pobj")]  # fmt: skip
+    if any(sentence.supplier(s) is not None for s in subjects(token)):
+        return  # the supplier signing with someone else is award.won's
+    yield partners, [token, contract], True
 
 
 @rule("award.renewed", CONTRACT, "award")
@@ -971,6 +989,9 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
             continue
         if owner.shared and any(lemma(t) in TOGETHER for token in path for t in [token, *token.children]):
             continue  # "a combined total of £1.5m" for two
+        beyond = [token for token in path if token not in span]
+        if partitive(beyond) or any(lemma(c) in ("combined", "joint") for t in path for c in kids(t, "amod")):
+            continue  # "two of five contracts worth £2bn in all", "a combined fine of £500,000": not one fact's
         of_costs = [p for prep in kids(span.root, "prep") if prep.lower_ == "of" for p in kids(prep, "pobj")]
         of_costs += [o for verb in path if verb.pos_ == "VERB" for x in kids(verb, "xcomp", "advcl")
                      if lemma(x) in ("cover", "meet") for o in kids(x, "dobj")]  # "£5.6m to cover the costs"
@@ -995,6 +1016,16 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
             owner.amounts.insert(0, amount)  # "cut from £20m to £14.4m": the sum that stands
         else:
             owner.amounts.append(amount)
+
+
+def partitive(path: list) -> bool:
+    """ "two of five contracts": the sum is of the five, not of the two won."""
+    return any(
+        any(g.lower_ == "of" for g in c.children) and (c.like_num or any(g.like_num for g in c.children))
+        for t in path
+        for c in [t, *t.children]
+        if c.dep_ != "pobj" or c.head.lower_ != "of"
+    )
 
 
 def reduced_to(span) -> bool:
