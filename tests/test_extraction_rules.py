@@ -72,6 +72,10 @@ READS = [
     ("Serco won two of five contracts worth £2bn in all.", [("contract", "award", "Serco", None, "award.won")]),
     ("A combined fine of £500,000 was imposed on Serco and the council.",
      [("enforcement", "fine", "Serco", None, "fine.noun")]),
+    ("The £50m contract awarded to Serco in 2019 runs to 2030.",
+     [("contract", "award", "Serco", 50_000_000, "award.contract_to")]),
+    ("Capita, which won the deal in 2012, says it met its targets.",
+     [("contract", "award", "Capita", None, "award.won")]),
     ("Over the tagging scandal, Serco agreed to repay £68.5m and G4S £108.9m.",
      [("enforcement", "repayment", "G4S", 108_900_000, "repayment.repaid"),
       ("enforcement", "repayment", "Serco", 68_500_000, "repayment.repaid")]),
@@ -94,6 +98,7 @@ IGNORES = [
     "G4S is to be hit with a £5m fine.",  # not yet
     "Serco denied that it had been fined £1m.",  # a denial
     "Kier is expected to win the £30m deal.",  # an expectation
+    "Serco has long been seen as the favourite to win the contract.",  # not won yet
     "Serco could face a £500,000 fine.",  # a threat
 ]
 

@@ -110,7 +110,7 @@ REDUCING_VERBS = {"cut", "reduce", "lower", "slash", "trim", "decrease", "drop",
 VICTIMS = {"investor", "customer", "victim", "claimant", "family", "worker", "employee", "resident", "tenant",
            "patient", "pupil", "parent", "consumer", "policyholder", "member", "client", "saver", "pensioner",
            "detainee", "prisoner"}  # fmt: skip
-WON_AFTER = {"go", "become", "manage", "beat", "fight", "overcome", "edge", "see", "outbid", "succeed"}
+WON_AFTER = {"go", "become", "manage", "beat", "fight", "overcome", "edge", "outbid", "succeed"}
 RIVALS = {"rival", "competitor", "challenger", "peer"}
 DIRECTIVE_VERBS = {"call", "urge", "demand", "ask", "want", "tell", "press", "lobby"}
 CONDITIONAL_MARKS = {"if", "unless", "whether", "lest"}
@@ -244,6 +244,9 @@ class Sentence:
         """The supplier a noun phrase is: a mention, or a noun with a mention in apposition."""
         if token.i in self.owner:
             return self.owner[token.i]
+        relative = token.lower_ in ("which", "who", "that") and token.dep_ in ("nsubj", "nsubjpass")
+        if relative and token.head.dep_ == "relcl":
+            return self.supplier(token.head.head)  # "Serco, which was awarded the contract"
         for child in kids(token, "appos"):
             if child.i in self.owner:
                 return self.owner[child.i]
@@ -458,6 +461,8 @@ def award_contract_to(token, sentence):
     if lemma(token) not in AWARD_VERBS | {"go", "pass", "transfer"}:
         return
     holders = kids(token, "nsubjpass", "dobj", "nsubj") or (subjects(token) if token.dep_ == "conj" else [])
+    if token.dep_ == "acl":
+        holders.append(token.head)  # "the £50m contract awarded to Serco"
     contract = next((c for c in holders if is_contract(c) or lemma(c) in ("money", "work")), None)
     if contract is None:
         return
