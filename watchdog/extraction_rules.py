@@ -100,8 +100,8 @@ NOTICE_KINDS = {"improvement", "prohibition", "enforcement", "warning", "remedia
 HEDGE_GOVERNORS = {
     "face", "risk", "expect", "plan", "propose", "threaten", "consider", "seek", "bid", "hope", "want", "aim",
     "intend", "prepare", "likely", "poise", "tip", "allege", "deny", "investigate", "examine", "probe", "mull",
-    "weigh", "eye", "chase", "pursue", "vie", "compete", "shortlist", "urge", "call", "demand", "ask", "could",
-    "may", "might", "fear", "warn", "suggest", "predict", "question", "dispute", "reject", "refuse", "appeal",
+    "weigh", "eye", "chase", "pursue", "vie", "compete", "shortlist", "urge", "call", "demand", "ask",
+    "fear", "warn", "suggest", "predict", "question", "dispute", "reject", "refuse", "appeal",
     "try", "attempt", "await", "set", "due", "pencil", "tout", "favour", "prefer", "recommend", "argue", "claim",
     "deserve", "avoid", "escape", "dodge", "reconsider", "review",
 }  # fmt: skip
