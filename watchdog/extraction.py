@@ -228,4 +228,3 @@ WHEN = re.compile(
 def date_in(sentence: str) -> ReportedDate | None:
     when = WHEN.search(sentence)
     return parse_date(when.group("date")) if when else None
-

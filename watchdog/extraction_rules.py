@@ -24,8 +24,16 @@ ENFORCEMENT = "enforcement"
 INCIDENT = "incident"
 
 # spaCy's small model reads "fined" as a form of "fin": the words that matter are mended here.
-LEMMA_FIXES = {"fined": "fine", "fining": "fine", "fines": "fine", "rated": "rate", "rating": "rate",
-               "reappointed": "reappoint", "re-appointed": "reappoint", "data": "data"}
+LEMMA_FIXES = {
+    "fined": "fine",
+    "fining": "fine",
+    "fines": "fine",
+    "rated": "rate",
+    "rating": "rate",
+    "reappointed": "reappoint",
+    "re-appointed": "reappoint",
+    "data": "data",
+}
 
 CONTRACT_NOUNS = {
     "contract", "deal", "framework", "agreement", "franchise", "concession", "work", "job", "order", "extension",
@@ -74,8 +82,7 @@ DATA_NOUNS = {"data", "datum", "detail", "address", "record", "information", "fi
 EXPOSE_VERBS = {"expose", "leak", "share", "reveal", "disclose", "lose", "publish", "release", "misplace",
                 "breach", "compromise", "steal", "access", "circulate", "copy", "reach", "obtain", "view",
                 "download", "encrypt", "post", "send"}  # fmt: skip
-BREACH_NOUNS = {"breach", "leak", "hack", "cyberattack", "cyber-attack", "ransomware", "attack", "incident",
-                "phishing"}
+BREACH_NOUNS = {"breach", "leak", "hack", "cyberattack", "cyber-attack", "ransomware", "attack", "incident", "phishing"}
 DATA_MODIFIERS = {"data", "datum", "security", "privacy", "gdpr", "cyber", "information", "email", "e", "mail",
                   "personal", "protection"}  # fmt: skip
 HARM_VERBS = {"die", "kill", "injure", "hurt", "burn", "scald", "crush", "drown", "maim", "electrocute", "wound"}
@@ -419,13 +426,6 @@ def within_phrase(token, ancestor) -> bool:
     return steps <= 3
 
 
-def depth_below(token, ancestor) -> int:
-    depth = 0
-    while token != ancestor and depth < 9:
-        token, depth = token.head, depth + 1
-    return depth
-
-
 def money_object(verb, sentence: Sentence) -> Any:
     return next((child for child in kids(verb, "dobj", "npadvmod") if child.i in sentence.money), None)
 
@@ -560,9 +560,11 @@ def award_renewed(token, sentence):
     contract = contract_object(token)
     if contract is None:
         return
-    holders = kids(contract, "poss") + objects_of(token, "with") + [
-        p for prep in kids(contract, "prep") if prep.lower_ in ("with", "to") for p in kids(prep, "pobj")
-    ]
+    holders = (
+        kids(contract, "poss")
+        + objects_of(token, "with")
+        + [p for prep in kids(contract, "prep") if prep.lower_ in ("with", "to") for p in kids(prep, "pobj")]
+    )
     if not holders and is_passive(token):
         holders = []
     yield holders, [token, contract], False
@@ -641,9 +643,11 @@ def costs_noun(token, sentence):
         return
     if token.dep_ == "dobj" and lemma(token.head) == "pay" or token.dep_ in ("conj", "npadvmod", "appos"):
         yield noun_frame_actors(token, sentence), [token], False
-    elif token.dep_ == "pobj" and token.head.lower_ in ("in", "towards", "toward", "for") and lemma(
-        token.head.head
-    ) in ("pay", "order", "contribute"):
+    elif (
+        token.dep_ == "pobj"
+        and token.head.lower_ in ("in", "towards", "toward", "for")
+        and lemma(token.head.head) in ("pay", "order", "contribute")
+    ):
         verb = token.head.head  # "paid £45,000 in costs", "paid a further £5.9m towards the agency's costs"
         yield subjects(verb), [token, verb], False
 
@@ -816,8 +820,10 @@ def missed(token, sentence):
         if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:
             return  # "fined for failing to keep data safe": the reason for a penalty, not an incident of its own
         yield subjects(token), [token], True
-    elif verb_lemma in DELIVER_VERBS and any(c.dep_ == "neg" for c in token.children) and any(
-        c.lower_ in ("could", "can", "ca") for c in token.children
+    elif (
+        verb_lemma in DELIVER_VERBS
+        and any(c.dep_ == "neg" for c in token.children)
+        and any(c.lower_ in ("could", "can", "ca") for c in token.children)
     ):
         yield subjects(token), [token], True
 
@@ -907,8 +913,12 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
                     if category == CONTRACT:  # "agreed to extend its contract, committing to pay an extra £41m"
                         fact.anchors += [verb for verb, _ in governing_verbs(token)]
                     fact.shared = fact.shared or len(suppliers) > 1 or len(expanded(actors)) > 1
-    if any(lemma(t) in ("fine", "penalty") and not stated(t) and any(
-        c.lower_ in ("no", "not", "never") for c in [*t.children, *t.head.children]) for t in doc):
+    if any(
+        lemma(t) in ("fine", "penalty")
+        and not stated(t)
+        and any(c.lower_ in ("no", "not", "never") for c in [*t.children, *t.head.children])
+        for t in doc
+    ):
         for key in [key for key in found if key[1] == "fine"]:
             del found[key]  # "the Home Office said no fine had been imposed"
     facts = list(found.values())
@@ -946,7 +956,8 @@ def imposed_by_a_buyer(token) -> bool:
         lemma(t) == "council"
         and (
             any(c.lower_ in LOCAL_COUNCIL for c in t.children)
-            or not any(c.dep_ == "compound" for c in t.children) and any(c.lower_ == "the" for c in t.children)
+            or not any(c.dep_ == "compound" for c in t.children)
+            and any(c.lower_ == "the" for c in t.children)
         )
         for t in imposers
     )
@@ -998,8 +1009,14 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
         if partitive(beyond) or any(lemma(c) in ("combined", "joint") for t in path for c in kids(t, "amod")):
             continue  # "two of five contracts worth £2bn in all", "a combined fine of £500,000": not one fact's
         of_costs = [p for prep in kids(span.root, "prep") if prep.lower_ == "of" for p in kids(prep, "pobj")]
-        of_costs += [o for verb in path if verb.pos_ == "VERB" for x in kids(verb, "xcomp", "advcl")
-                     if lemma(x) in ("cover", "meet") for o in kids(x, "dobj")]  # "£5.6m to cover the costs"
+        of_costs += [
+            o
+            for verb in path
+            if verb.pos_ == "VERB"
+            for x in kids(verb, "xcomp", "advcl")
+            if lemma(x) in ("cover", "meet")
+            for o in kids(x, "dobj")
+        ]  # "£5.6m to cover the costs"
         costs_words = any(lemma(t) == "cost" and t.tag_ == "NNS" for t in path + of_costs)
         kind = "costs" if owner.category == ENFORCEMENT and costs_words else None
         if kind and owner.kind != "costs":
