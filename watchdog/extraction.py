@@ -92,6 +92,8 @@ REFERENCE = re.compile(
 PLACE = re.compile(
     r"\b(?i:the (?:[a-z-]+ ){0,2}?(?:prison|jail|gaol|centre|center|institution|facility|establishment|home|unit))\b"
 )
+# "A previous inspection found...", after "HMP Doncaster ... is run by Serco": an inspection of the place it runs.
+INSPECTION = re.compile(r"\b(?:inspection|inspectors?|inspectorate|Ofsted|CQC|Care Quality Commission)\b")
 RUN_BY = re.compile(r"\b(?:run|managed|operated|owned)\b(?: \w+){0,3} by\b|-run\b", re.IGNORECASE)
 # A company that is not known ("Acme Ltd", "Brill plc") takes the place of the supplier referred to.
 OTHER_COMPANY = re.compile(r"\b[A-Z][\w&'-]*(?: [A-Z][\w&'-]*)* (?:Ltd|Limited|plc|PLC|LLP|Group|Holdings)\b")
@@ -161,6 +163,8 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
         referred = []
         if runs_places and focus is not None and not named:
             referred += [Mention(m.start(), m.end(), focus, referred=True) for m in PLACE.finditer(sentence)]
+            if not referred:
+                referred += [Mention(m.start(), m.end(), focus, referred=True) for m in INSPECTION.finditer(sentence)]
         for match in REFERENCE.finditer(sentence):
             if any(m.start <= match.start() < m.end for m in named):
                 continue

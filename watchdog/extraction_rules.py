@@ -619,9 +619,19 @@ def noun_frame_actors(noun, sentence: Sentence) -> list:
         return subjects(verb)
     if noun.dep_ == "pobj" and head.lower_ == "against" and lemma(head.head) in CHALLENGE_VERBS:
         return subjects(head.head)
-    if noun.dep_ == "pobj" and head.lower_ == "in" and head.head.pos_ in ("VERB", "AUX"):
-        return subjects(head.head) if lemma(head.head) in PAY_VERBS else []
+    if noun.dep_ == "pobj" and head.lower_ in ("in", "as", "towards"):
+        payer = paying_verb(head)  # "paid £51m in redress", however the parse hangs "in redress"
+        return subjects(payer) if payer is not None else []
     return []
+
+
+def paying_verb(preposition):
+    """The verb of paying a prepositional phrase belongs to: its head, or its head's head ("paid the FCA £51m in
+    redress", where the parse hangs "in redress" on "the FCA")."""
+    for candidate in (preposition.head, preposition.head.head):
+        if candidate.pos_ in ("VERB", "AUX") and lemma(candidate) in PAY_VERBS:
+            return candidate
+    return None
 
 
 @rule("fine.noun", ENFORCEMENT, "fine")
@@ -941,9 +951,8 @@ def sum_holders(token, sentence: Sentence) -> list:
     head = token.head.head
     if token.head.lower_ == "of" and head.i in sentence.money:
         return [head]
-    if token.head.lower_ in ("in", "towards", "as") and head.pos_ in ("VERB", "AUX") and lemma(head) in PAY_VERBS:
-        return [head]
-    return []
+    payer = paying_verb(token.head) if token.head.lower_ in ("in", "towards", "as") else None
+    return [payer] if payer is not None else []
 
 
 def imposed_by_a_buyer(token) -> bool:
