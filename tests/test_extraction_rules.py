@@ -76,6 +76,8 @@ READS = [
      [("contract", "award", "Serco", 50_000_000, "award.contract_to")]),
     ("Capita, which won the deal in 2012, says it met its targets.",
      [("contract", "award", "Capita", None, "award.won")]),
+    ("The department pressed ahead with renewing the Capita contract in November 2010.",
+     [("contract", "award", "Capita", None, "award.renewed")]),
     ("Capita has paid the regulator £51m in compensation over the fund.",
      [("enforcement", "compensation", "Capita", 51_000_000, "compensation.noun")]),
     ("HMP Doncaster is run by Serco. A previous inspection found a poorly performing institution in a state of drift.",

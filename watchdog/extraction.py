@@ -90,7 +90,8 @@ REFERENCE = re.compile(
 )  # "IT" in capitals is information technology, not "it"
 # "the prison", "the jail": a place the supplier runs, once the text has said so ("run by G4S", "a Serco-run jail").
 PLACE = re.compile(
-    r"\b(?i:the (?:[a-z-]+ ){0,2}?(?:prison|jail|gaol|centre|center|institution|facility|establishment|home|unit))\b"
+    r"\b(?i:(?:the|this|that) (?:[a-z-]+ ){0,2}?(?:prison|jail|gaol|centre|center|institution|facility|establishment|"
+    r"home|unit))\b"
 )
 # "A previous inspection found...", after "HMP Doncaster ... is run by Serco": an inspection of the place it runs.
 INSPECTION = re.compile(r"\b(?:inspection|inspectors?|inspectorate|Ofsted|CQC|Care Quality Commission)\b")

@@ -562,11 +562,10 @@ def award_renewed(token, sentence):
         return
     holders = (
         kids(contract, "poss")
+        + [c for c in kids(contract, "compound", "nmod") if c.i in sentence.owner]  # "the ATOS contract"
         + objects_of(token, "with")
         + [p for prep in kids(contract, "prep") if prep.lower_ in ("with", "to") for p in kids(prep, "pobj")]
     )
-    if not holders and is_passive(token):
-        holders = []
     yield holders, [token, contract], False
 
 
