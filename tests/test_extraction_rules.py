@@ -78,6 +78,8 @@ READS = [
      [("contract", "award", "Capita", None, "award.won")]),
     ("The department pressed ahead with renewing the Capita contract in November 2010.",
      [("contract", "award", "Capita", None, "award.renewed")]),
+    ("The Ministry of Justice has taken over the running of HMP Birmingham from private contractor G4S.",
+     [("enforcement", "other", "G4S", None, "other.stepped_in")]),
     ("Capita has paid the regulator £51m in compensation over the fund.",
      [("enforcement", "compensation", "Capita", 51_000_000, "compensation.noun")]),
     ("HMP Doncaster is run by Serco. A previous inspection found a poorly performing institution in a state of drift.",
@@ -105,6 +107,7 @@ IGNORES = [
     "Serco denied that it had been fined £1m.",  # a denial
     "Kier is expected to win the £30m deal.",  # an expectation
     "Serco has long been seen as the favourite to win the contract.",  # not won yet
+    "G4S, which took over the contract from Serco in 2012, runs the prison.",  # a rival's takeover, no step-in
     "Serco could face a £500,000 fine.",  # a threat
 ]
 

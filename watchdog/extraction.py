@@ -95,7 +95,10 @@ PLACE = re.compile(
 )
 # "A previous inspection found...", after "HMP Doncaster ... is run by Serco": an inspection of the place it runs.
 INSPECTION = re.compile(r"\b(?:inspection|inspectors?|inspectorate|Ofsted|CQC|Care Quality Commission)\b")
-RUN_BY = re.compile(r"\b(?:run|managed|operated|owned)\b(?: \w+){0,3} by\b|-run\b", re.IGNORECASE)
+RUN_BY = re.compile(
+    r"\b(?:run|managed|operated|owned)\b(?: \w+){0,3} by\b|-run\b|\b(?:running|control|management) of\b",
+    re.IGNORECASE,
+)
 # A company that is not known ("Acme Ltd", "Brill plc") takes the place of the supplier referred to.
 OTHER_COMPANY = re.compile(r"\b[A-Z][\w&'-]*(?: [A-Z][\w&'-]*)* (?:Ltd|Limited|plc|PLC|LLP|Group|Holdings)\b")
 

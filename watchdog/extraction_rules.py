@@ -64,6 +64,7 @@ HEDGE_NOUNS = {"talk", "plan", "bid", "proposal", "negotiation", "consultation",
                "allegation", "call", "demand", "review", "investigation", "inquiry", "probe", "decision",
                "favourite", "frontrunner", "bidder", "candidate"}  # fmt: skip
 BUYERS = {"department", "ministry", "trust", "government", "nhs", "dwp", "moj", "mod"}
+PUBLIC_BODIES = BUYERS | {"state", "council", "office", "authority", "minister", "secretary", "moj"}
 LOCAL_COUNCIL = {"city", "county", "district", "borough", "town", "parish", "metropolitan"}
 FINDING_VERBS = {"find", "judge", "deem", "condemn", "criticise", "criticize", "brand", "say", "warn", "report",
                  "conclude", "describe", "reveal", "uncover", "highlight", "set", "rate", "identify"}  # fmt: skip
@@ -726,8 +727,11 @@ def stepped_in(token, sentence):
     contractor G4S"."""
     over = any(p.lower_ == "over" for p in kids(token, "prt", "advmod", "prep"))
     control = any(lemma(o) in ("control", "running", "charge", "management") for o in kids(token, "dobj"))
-    if lemma(token) == "take" and (over or control):
-        yield objects_of(token, "from"), [token], False
+    takers = subjects(token) + objects_of(token, "by")
+    public = any(lemma(t) in PUBLIC_BODIES for taker in takers for t in taker.subtree)
+    if lemma(token) == "take" and (over or control) and public:  # not a rival taking over a contract
+        held = objects_of(token, "from") + [o for obj in kids(token, "dobj") for o in objects_of(obj, "from")]
+        yield held, [token], False
 
 
 @rule("compensation.settled", ENFORCEMENT, "compensation")
