@@ -80,6 +80,8 @@ READS = [
      [("contract", "award", "Capita", None, "award.renewed")]),
     ("The Ministry of Justice has taken over the running of HMP Birmingham from private contractor G4S.",
      [("enforcement", "other", "G4S", None, "other.stepped_in")]),
+    ("The regulator fined Mitie. It also ordered the firm to pay £120,000 to cover the costs of the investigation.",
+     [("enforcement", "costs", "Mitie", 120_000, "costs.noun"), ("enforcement", "fine", "Mitie", None, "fine.verb")]),
     ("Capita has paid the regulator £51m in compensation over the fund.",
      [("enforcement", "compensation", "Capita", 51_000_000, "compensation.noun")]),
     ("HMP Doncaster is run by Serco. A previous inspection found a poorly performing institution in a state of drift.",

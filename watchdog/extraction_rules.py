@@ -660,6 +660,9 @@ def costs_noun(token, sentence):
     ):
         verb = token.head.head  # "paid £45,000 in costs", "paid a further £5.9m towards the agency's costs"
         yield subjects(verb), [token, verb], False
+    elif token.dep_ == "dobj" and lemma(token.head) in ("cover", "meet") and lemma(token.head.head) == "pay":
+        verb = token.head.head  # "ordered the auditors to pay £120,000 to cover the costs of the investigation"
+        yield subjects(verb), [token, verb], False
 
 
 @rule("service_credit.withheld", ENFORCEMENT, "service_credit")
