@@ -82,6 +82,10 @@ READS = [
      [("enforcement", "other", "G4S", None, "other.stepped_in")]),
     ("The regulator fined Mitie. It also ordered the firm to pay £120,000 to cover the costs of the investigation.",
      [("enforcement", "costs", "Mitie", 120_000, "costs.noun"), ("enforcement", "fine", "Mitie", None, "fine.verb")]),
+    ("Serco made a £70m repayment to the Ministry of Justice.",
+     [("enforcement", "repayment", "Serco", 70_000_000, "repayment.noun")]),
+    ("Capita Financial Managers has paid £51m to the regulator as redress for its part in the collapse.",
+     [("enforcement", "compensation", "Capita", 51_000_000, "compensation.noun")]),
     ("Capita has paid the regulator £51m in compensation over the fund.",
      [("enforcement", "compensation", "Capita", 51_000_000, "compensation.noun")]),
     ("HMP Doncaster is run by Serco. A previous inspection found a poorly performing institution in a state of drift.",
@@ -102,6 +106,7 @@ IGNORES = [
     "Serco is in talks about extending its £1.9bn contract.",  # talks
     "Serco Geografix agreed a deferred prosecution agreement.",  # not a contract for work
     "Capita repaid its £300m bond early.",  # a company's debt
+    "Mitie made a £40m repayment of its bank loan.",  # a company's debt
     "Serco denied that it had been fined.",  # a denial
     "Kier is expected to win the £30m deal.",  # a hope
     "Rival bidders offered a price £30m lower than Serco.",  # a bid

@@ -592,7 +592,7 @@ def noun_frame_actors(noun, sentence: Sentence) -> list:
               for p in kids(prep, "pobj")]  # fmt: skip
     found += [o for acl in kids(noun, "acl") if lemma(acl) in IMPOSE_VERBS
               for o in objects_of(acl, "to", "on", "against")]  # fmt: skip
-    if found:
+    if sentence.suppliers(found):  # "for its part in the collapse" names no one: read the verb's frame instead
         return found
     if noun.dep_ == "pobj" and noun.head.lower_ == "of" and noun.head.head.i in sentence.money:
         noun = noun.head.head  # "£750,000 of service credits": the sum's place in the sentence is the noun's
@@ -703,6 +703,16 @@ def repaid(token, sentence):
     if any(lemma(o) in DEBT_NOUNS for o in token.subtree):
         return
     yield subjects(token), [token], False
+
+
+@rule("repayment.noun", ENFORCEMENT, "repayment")
+def repayment_noun(token, sentence):
+    """ "Serco made a £70m repayment to the Ministry of Justice", "G4S's repayment of £109m"."""
+    if lemma(token) not in ("repayment", "refund", "clawback") or token.pos_ != "NOUN":
+        return
+    if any(lemma(t) in DEBT_NOUNS for t in token.subtree) or told_before(token):
+        return
+    yield noun_frame_actors(token, sentence), [token], False
 
 
 @rule("compensation.noun", ENFORCEMENT, "compensation")
@@ -948,7 +958,7 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
 def sum_holders(token, sentence: Sentence) -> list:
     """Where a noun trigger's sum may stand apart from it: "paid £23,000 in compensation" (the verb),
     "£750,000 of service credits" (the sum the noun completes)."""
-    if token.dep_ in ("dobj", "oprd") and lemma(token.head) in IMPOSE_VERBS | PAY_VERBS:
+    if token.dep_ in ("dobj", "oprd") and lemma(token.head) in IMPOSE_VERBS | PAY_VERBS | {"make", "agree"}:
         return [token.head]  # "has been handed a £4.4m fine": the sum may hang from the verb
     if token.dep_ in ("nsubj", "nsubjpass") and token.pos_ in ("NOUN", "PROPN"):
         return [token.head]  # "Deloitte's penalty was discounted to £4.23m"
