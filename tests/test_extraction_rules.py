@@ -86,6 +86,8 @@ READS = [
      [("enforcement", "repayment", "Serco", 70_000_000, "repayment.noun")]),
     ("Capita Financial Managers has paid £51m to the regulator as redress for its part in the collapse.",
      [("enforcement", "compensation", "Capita", 51_000_000, "compensation.noun")]),
+    ("The council terminated the contract with Mitie over missed targets.",
+     [("enforcement", "other", "Mitie", None, "other.terminated")]),
     ("Capita has paid the regulator £51m in compensation over the fund.",
      [("enforcement", "compensation", "Capita", 51_000_000, "compensation.noun")]),
     ("HMP Doncaster is run by Serco. A previous inspection found a poorly performing institution in a state of drift.",
@@ -107,6 +109,7 @@ IGNORES = [
     "Serco Geografix agreed a deferred prosecution agreement.",  # not a contract for work
     "Capita repaid its £300m bond early.",  # a company's debt
     "Mitie made a £40m repayment of its bank loan.",  # a company's debt
+    "Kier's contract with the council ended in March.",  # an end, not a termination for failure
     "Serco denied that it had been fined.",  # a denial
     "Kier is expected to win the £30m deal.",  # a hope
     "Rival bidders offered a price £30m lower than Serco.",  # a bid

@@ -734,6 +734,21 @@ def paid_to_victims(token, sentence):
         yield subjects(token), [token], False
 
 
+@rule("other.terminated", ENFORCEMENT, "other")
+def terminated(token, sentence):
+    """ "a contract Atos held was terminated early after concerns over quality", "the council scrapped Kier's
+    contract over delays"; not a contract that simply ended."""
+    if lemma(token) not in ("terminate", "scrap", "cancel", "axe", "end", "revoke"):
+        return
+    contract = contract_object(token)
+    reason = any(p.lower_ in REASON_PREPOSITIONS | {"amid", "due"} for p in kids(token, "prep", "advcl", "mark"))
+    if contract is None or not (reason or any(a.lower_ == "early" for a in kids(token, "advmod"))):
+        return
+    holders = kids(contract, "poss") + [c for c in kids(contract, "compound") if c.i in sentence.owner]
+    holders += [s for clause in kids(contract, "relcl") for s in subjects(clause) if s.lower_ not in ("which", "that")]
+    yield holders + objects_of(token, "with"), [token], False
+
+
 @rule("other.stepped_in", ENFORCEMENT, "other")
 def stepped_in(token, sentence):
     """ "HMP Birmingham is being taken over by the government from G4S", "took control of the prison from its
