@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from watchdog.models import Contract, ContractDecision, ContractRelease, ContractSupplier
+from watchdog.readonly import exact_money
 from watchdog.upsert import LOOKUP_CHUNK
 
 contracts = Contract.__table__
@@ -46,11 +47,6 @@ class AwardRow:
     first_published: datetime | None
     suppliers: frozenset[int]
     release_ids: frozenset[str]
-
-
-def penny(value) -> Decimal | None:
-    """A stored value as an exact sum (SQLite hands back floats)."""
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def same_sum_or_slipped_point(first: Decimal | None, second: Decimal | None) -> bool:
@@ -115,7 +111,8 @@ def refresh_chunk(connection: Connection, ocids: list[str]) -> int:
     rows = connection.execute(
         select(
             contracts.c.id, contracts.c.ocid, contracts.c.award_id, contracts.c.awarded_on, contracts.c.basis,
-            contracts.c.initial_value, contracts.c.initial_value_gross, contracts.c.published_at,
+            func.coalesce(contracts.c.initial_value, contracts.c.initial_value_gross).label("value"),
+            contracts.c.published_at,
             contracts.c.superseded_by, contracts.c.superseded_reason, contracts.c.status,
         ).where(contracts.c.ocid.in_(ocids))
     ).all()  # fmt: skip
@@ -144,7 +141,7 @@ def refresh_chunk(connection: Connection, ocids: list[str]) -> int:
     for group in by_ocid.values():
         awards = [
             AwardRow(
-                row.id, row.award_id, row.awarded_on, penny(coalesce(row.initial_value, row.initial_value_gross)),
+                row.id, row.award_id, row.awarded_on, exact_money(row.value),
                 first_release.get(row.id) or row.published_at, frozenset(suppliers[row.id]),
                 frozenset(release_ids[row.id]),
             )
@@ -170,10 +167,6 @@ def refresh_chunk(connection: Connection, ocids: list[str]) -> int:
         )
         connection.execute(statement, changes)
     return len(changes)
-
-
-def coalesce(*values):
-    return next((value for value in values if value is not None), None)
 
 
 def person_decisions(connection: Connection, ids: list[int]) -> tuple[set[int], dict[int, int]]:

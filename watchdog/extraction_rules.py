@@ -32,7 +32,6 @@ LEMMA_FIXES = {
     "rating": "rate",
     "reappointed": "reappoint",
     "re-appointed": "reappoint",
-    "data": "data",
 }
 
 CONTRACT_NOUNS = {
