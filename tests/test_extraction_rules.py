@@ -95,6 +95,28 @@ READS = [
     ("Over the tagging scandal, Serco agreed to repay £68.5m and G4S £108.9m.",
      [("enforcement", "repayment", "G4S", 108_900_000, "repayment.repaid"),
       ("enforcement", "repayment", "Serco", 68_500_000, "repayment.repaid")]),
+    ("Kier was fined £300,000 after a steel beam fell onto a labourer's foot.",
+     [("enforcement", "fine", "Kier", 300_000, "fine.verb"), ("incident", "death_or_injury", "Kier", None,
+                                                              "death_or_injury")]),
+    ("A cleaner fell from a ladder and died at the hospital. Mitie was fined £90,000 after an HSE investigation.",
+     [("enforcement", "fine", "Mitie", 90_000, "fine.verb"),
+      ("incident", "death_or_injury", "Mitie", None, "death_or_injury.beside")]),
+    ("The trust found serious quality failures in the scans Capita carried out.",
+     [("incident", "service_failure", "Capita", None, "service_failure.noun")]),
+    ("Capita awarded £400m army recruitment deal", [("contract", "award", "Capita", 400_000_000,
+                                                     "award.active_recipient")]),
+    ("Against expectations, Mitie won a £75m bid to run the centre.",
+     [("contract", "award", "Mitie", 75_000_000, "award.won")]),
+    ("The MoJ took control of the jail from its contractor G4S after a damning inspection found that violence was "
+     "rife.", [("enforcement", "other", "G4S", None, "other.stepped_in"),
+               ("incident", "inspection_failure", "G4S", None, "inspection_failure.found")]),
+    ("A man died in a road crash near Leeds. Serco won a £5m contract for the city's buses.",  # not Serco's death
+     [("contract", "award", "Serco", 5_000_000, "award.won")]),
+    ("Serco was fined £1m. A lorry hit the barrier on the A2.",  # no one was hurt
+     [("enforcement", "fine", "Serco", 1_000_000, "fine.verb")]),
+    ("Both Serco and G4S made repayments after the audit.",
+     [("enforcement", "repayment", "G4S", None, "repayment.noun"),
+      ("enforcement", "repayment", "Serco", None, "repayment.noun")]),
 ]  # fmt: skip
 
 IGNORES = [
@@ -119,6 +141,8 @@ IGNORES = [
     "Serco has long been seen as the favourite to win the contract.",  # not won yet
     "G4S, which took over the contract from Serco in 2012, runs the prison.",  # a rival's takeover, no step-in
     "Serco could face a £500,000 fine.",  # a threat
+    "Capita awarded a £2m subcontract to Brill Ltd.",  # Capita handing out work
+    "The G4S share price fell onto a two-year low.",  # markets, not people
 ]
 
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from watchdog.extraction_rules import CONTRACT, Found, facts_in_sentence, value_stated_next
+from watchdog.extraction_rules import CONTRACT, Found, facts_in_sentence, harm_beside, value_stated_next
 from watchdog.extraction_rules import ENFORCEMENT as ENFORCEMENT_CATEGORY
 from watchdog.extraction_rules import INCIDENT as INCIDENT_CATEGORY
 from watchdog.items import Figure
@@ -187,12 +187,63 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
         else:
             reach += 1
     wanted = [i for i, named in enumerate(named_by_sentence) if named]
+    beside = {i: supplier for i, supplier in neighbours_of_one(split, named_by_sentence, mentions).items()
+              if HARM_WORDS.search(split[i])}  # fmt: skip
     facts: list[Fact] = []
-    docs = dict(zip(wanted, language().pipe(split[i] for i in wanted), strict=True))
+    parsed = sorted([*wanted, *beside])
+    docs = dict(zip(parsed, language().pipe(split[i] for i in parsed), strict=True))
     for index in wanted:
         for found in facts_in_sentence(docs[index], named_by_sentence[index]):
             facts.append((index, fact_of(found, split, index, any(m.referred for m in named_by_sentence[index]))))
+    for index, supplier in beside.items():
+        if responsible_beside(index, supplier, split, facts, named_by_sentence):
+            for found in harm_beside(docs[index], supplier):
+                facts.append((index, fact_beside(found, split, index, named_by_sentence)))
     return [fact for index, fact in facts if not told_again(fact, index, facts)]
+
+
+HARM_WORDS = re.compile(r"\b(?:died|dies|death|killed|killing|injur\w*|fell|crushed|struck|burns?|drowned)\b", re.I)
+
+
+def neighbours_of_one(split: list[str], named_by_sentence: list[list[Mention]], mentions: Mentions) -> dict:
+    """Sentences that name no company, beside a sentence that names exactly one supplier: which supplier."""
+    found = {}
+    for index, named in enumerate(named_by_sentence):
+        if named or mentions.others_named(split[index], []):
+            continue
+        beside = [m.supplier for i in (index - 1, index + 1) if 0 <= i < len(split) for m in named_by_sentence[i]]
+        if len(set(beside)) == 1:
+            found[index] = beside[0]
+    return found
+
+
+# "sent out by Balfour Beatty", "employed by Kier", "working for Mitie", "run by G4S": whose people or place.
+RESPONSIBLE = re.compile(
+    r"\b(?:employed|sent(?: out)?|hired|engaged|working|worked|contracted|subcontracted)\b"
+    r"(?: \w+){0,3} (?:by|for)\b",
+    re.IGNORECASE,
+)
+
+
+def responsible_beside(index: int, supplier: KnownSupplier, split: list[str], facts: list, named: list) -> bool:
+    """Whether a sentence beside this one makes the supplier answerable for what happened in it: it is punished
+    or blamed there (a fine, a prosecution, an incident), it employed the people, or it ran the place ("this
+    prison", once the text has said who runs it)."""
+    near = [i for i in (index - 1, index + 1) if 0 <= i < len(split)]
+    punished = any(i in near and fact.supplier == supplier.name and fact.category != CONTRACT for i, fact in facts)
+    runs_the_place = any(m.referred and PLACE.match(split[i], m.start) for i in near for m in named[i])
+    return punished or runs_the_place or any(RESPONSIBLE.search(split[i]) or RUN_BY.search(split[i]) for i in near)
+
+
+def fact_beside(found: Found, split: list[str], index: int, named_by_sentence: list[list[Mention]]) -> Fact:
+    """A fact read beside the sentence naming its supplier, with both sentences as its passage."""
+    fact = Fact(found.category, found.kind, found.supplier.name, split[index], found.amounts, found.figures,
+                date_in(split[index]), found.rule)  # fmt: skip
+    if index > 0 and named_by_sentence[index - 1]:
+        fact.sentence = f"{split[index - 1]} {fact.sentence}"
+    else:
+        fact.sentence = f"{fact.sentence} {split[index + 1]}"
+    return fact
 
 
 def told_again(fact: Fact, index: int, facts: list[tuple[int, Fact]]) -> bool:

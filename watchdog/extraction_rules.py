@@ -97,6 +97,14 @@ DELIVER_VERBS = {"deliver", "meet", "provide", "supply", "hit", "achieve", "perf
                  "process", "answer", "staff", "fill", "recruit", "carry", "hand", "maintain", "pay", "respond",
                  "fulfil", "fulfill", "find", "fit"}  # fmt: skip
 FAILURE_NOUNS = {"backlog", "delay", "shortfall", "breakdown", "chaos", "shortage", "outage"}
+FAILINGS = {"failure", "failing", "lapse", "shortcoming", "deficiency"}  # an incident only as "quality failures"
+# Not "serious failings": a regulator's stock finding of misconduct, the reason for a penalty.
+FAILING_KINDS = {"quality", "service", "significant", "systemic", "repeated", "widespread", "catastrophic", "basic",
+                 "operational", "performance", "safety", "care"}  # fmt: skip
+BODY_PARTS = {"head", "leg", "arm", "hand", "foot", "feet", "back", "neck", "chest", "body", "finger", "eye",
+              "face", "spine", "skull", "shoulder", "knee", "hip"}  # fmt: skip
+STRIKE_VERBS = {"fall", "strike", "hit", "land", "crush", "trap", "pin", "topple", "collapse", "drop", "swing"}
+BAD_TONE = {"damning", "scathing", "critical", "highly", "excoriating", "withering"}  # "a damning inspection found"
 REASON_PREPOSITIONS = {"for", "over", "after", "following", "because", "despite"}
 INADEQUATE = {"inadequate", "poor", "unacceptable", "unsafe", "dangerous", "failing", "squalid", "appalling"}
 OTHER_INCIDENT_NOUNS = {"riot", "escape", "disturbance", "unrest", "absconder"}
@@ -481,7 +489,8 @@ def award_active_recipient(token, sentence):
     if contract is None:
         return
     recipients = [r for r in kids(token, "dative", "dobj") if r is not contract and r.dep_ != "prep"]
-    headline = token.tag_ == "VBN" and not kids(token, "aux", "auxpass")
+    unstopped = not sentence.doc.text.rstrip().endswith((".", "!", "?", '"', "”"))  # a headline has no full stop
+    headline = (token.tag_ == "VBN" or unstopped and token.tag_ == "VBD") and not kids(token, "aux", "auxpass")
     if not sentence.suppliers(recipients) and not objects_of(token, "to") and headline:
         recipients = kids(token, "nsubj")  # a headline: "Serco awarded asylum contracts"
     yield [r for recipient in recipients for r in conjuncts(recipient)], [token, contract], False
@@ -839,13 +848,31 @@ def harm_actors(token, sentence: Sentence) -> list:
     return people
 
 
+def struck_someone(token) -> bool:
+    """ "a block fell onto a worker's leg", "the crane swung back, striking him on the head": something hit a
+    person or a person's body."""
+    if lemma(token) not in STRIKE_VERBS or token.pos_ != "VERB":
+        return False
+    struck = kids(token, "dobj") + objects_of(token, "on", "onto", "upon")
+    return any(
+        lemma(t) in BODY_PARTS
+        and any(lemma(p) in PERSON_NOUNS or p.pos_ in ("PROPN", "PRON") for p in kids(t, "poss"))
+        or lemma(t) in PERSON_NOUNS
+        and t.dep_ == "dobj"
+        or lemma(t) in BODY_PARTS
+        and lemma(token) in ("strike", "hit")
+        and kids(token, "dobj")
+        for t in struck
+    )
+
+
 @rule("death_or_injury", INCIDENT, "death_or_injury")
 def harmed(token, sentence):
     """ "A Serco worker was killed", "a detainee died at a G4S-run centre", "deaths in Serco custody"; never
     shares or profits that "fell"."""
     fell = lemma(token) == "fall" and any(lemma(s) in PERSON_NOUNS for s in kids(token, "nsubj"))
     harm = lemma(token) in HARM_VERBS and token.pos_ == "VERB" or lemma(token) in HARM_NOUNS and token.pos_ == "NOUN"
-    if not (fell or harm):
+    if not (fell or harm or struck_someone(token)):
         return
     yield harm_actors(token, sentence), [token], True
 
@@ -871,7 +898,10 @@ def missed(token, sentence):
 @rule("service_failure.noun", INCIDENT, "service_failure")
 def failure_noun(token, sentence):
     """ "a backlog of 20,000 assessments at Capita", "Serco's failures", "delays blamed on Atos"."""
-    if lemma(token) not in FAILURE_NOUNS or token.pos_ != "NOUN" or told_before(token):
+    if token.pos_ != "NOUN" or told_before(token):
+        return
+    failings = lemma(token) in FAILINGS and any(lemma(c) in FAILING_KINDS for c in kids(token, "amod", "compound"))
+    if lemma(token) not in FAILURE_NOUNS and not failings:
         return
     actors = noun_frame_actors(token, sentence) + [
         p for prep in kids(token, "prep") if prep.lower_ in ("at", "by", "in") for p in kids(prep, "pobj")
@@ -901,7 +931,8 @@ def inspectors_found(token, sentence):
     speakers = subjects(token) + objects_of(token, "by")
     if not any(lemma(t) in INSPECTORS for s in speakers for t in s.subtree):
         return
-    if not any(lemma(t) in BAD_FINDINGS for t in token.subtree):
+    tone = any(lemma(c) in BAD_TONE for s in speakers for c in s.children)
+    if not tone and not any(lemma(t) in BAD_FINDINGS for t in token.subtree):
         return
     found = kids(token, "dobj", "nsubjpass") + [s for c in kids(token, "ccomp") for s in subjects(c)]
     yield found or [t for t in token.subtree if t.i in sentence.owner], [token], True
@@ -930,6 +961,7 @@ def other_incident(token, sentence):
 
 
 INABILITY_RULES = {"service_failure.missed"}
+UNPRICED = {"other", "fine", "repayment", "compensation"}  # kinds that are facts without their sums
 
 
 def facts_in_sentence(doc, named: list) -> list[Found]:
@@ -946,6 +978,8 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
                 suppliers = sentence.suppliers(actors, owned=owned)
                 if not suppliers and category == INCIDENT:
                     suppliers = sentence.context_suppliers(token)
+                if not suppliers and kind == "inspection_failure" and len(set(sentence.owner.values())) == 1:
+                    suppliers = list(set(sentence.owner.values()))  # an inspection of the place the one supplier runs
                 for supplier in suppliers:
                     key = (category, kind_in(kind, token, doc), supplier.name)
                     fact = found.setdefault(key, Found(category, key[1], supplier, name))
@@ -966,7 +1000,23 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
     for fact in facts:
         if fact.category == INCIDENT:
             fact.figures = figures_in(doc)
-    return [fact for fact in facts if fact.category != ENFORCEMENT or fact.amounts or fact.kind in ("other", "fine")]
+    return [fact for fact in facts if fact.category != ENFORCEMENT or fact.amounts or fact.kind in UNPRICED]
+
+
+def harm_beside(doc, supplier) -> list[Found]:
+    """A death or injury told in a sentence that names no one, beside a sentence about one supplier ("A worker
+    fell 10 metres and died. The HSE prosecuted Balfour Beatty..."): that supplier's incident, as an HSE
+    prosecution or an inquest report tells it."""
+    sentence = Sentence(doc, [])
+    for token in doc:
+        if any(harm_actors_named(token, sentence)) and stated(token):
+            return [Found(INCIDENT, "death_or_injury", supplier, "death_or_injury.beside", figures=figures_in(doc))]
+    return []
+
+
+def harm_actors_named(token, sentence: Sentence):
+    """Whether the token tells of a death or injury (whoever's it is)."""
+    return [True for _ in harmed(token, sentence) or ()]
 
 
 def sum_holders(token, sentence: Sentence) -> list:
@@ -1132,9 +1182,12 @@ def nearest_fact(root, facts: list[Found], loose: bool = False) -> Found | None:
 
 
 def not_a_value(token) -> bool:
+    """A bid, a turnover, a comparison: not a contract's or a penalty's value; but a bid won is the contract."""
+    won_bid = lemma(token) in ("bid", "tender") and token.dep_ == "dobj" and lemma(token.head) in WIN_VERBS
     return (
         token.tag_ in COMPARATIVE_TAGS
         or lemma(token) in NOT_A_VALUE
+        and not won_bid
         or any(child.lower_ == "than" for child in token.children)
     )
 
