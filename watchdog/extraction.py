@@ -263,14 +263,15 @@ def told_again(fact: Fact, index: int, facts: list[tuple[int, Fact]]) -> bool:
 
 def fact_of(found: Found, split: list[str], index: int, referred: bool) -> Fact:
     """A fact with its passage: the sentence, with the one before when it names the supplier referred to, and
-    the one after when that gives an award's value ("The contract, worth £7m, runs to 2030.")."""
+    the one after when that gives the fact's sum ("The contract, worth £7m, runs to 2030.", "The £14.4m fine was
+    issued by a tribunal")."""
     sentence = split[index]
     fact = Fact(found.category, found.kind, found.supplier.name, sentence, found.amounts, found.figures,
                 date_in(sentence), found.rule)  # fmt: skip
     if referred and index > 0:
         fact.sentence = f"{split[index - 1]} {fact.sentence}"
-    if fact.category == CONTRACT and not fact.amounts and index + 1 < len(split):
-        amount = value_stated_next(split[index + 1])
+    if fact.category != INCIDENT_CATEGORY and not fact.amounts and index + 1 < len(split):
+        amount = value_stated_next(split[index + 1], fact.kind)
         if amount is not None:
             fact.amounts.append(amount)
             fact.sentence = f"{fact.sentence} {split[index + 1]}"

@@ -62,7 +62,7 @@ HEDGE_NOUNS = {"talk", "plan", "bid", "proposal", "negotiation", "consultation",
                "prospect", "threat", "risk", "chance", "race", "competition", "shortlist", "contender", "claim",
                "allegation", "call", "demand", "review", "investigation", "inquiry", "probe", "decision",
                "favourite", "frontrunner", "bidder", "candidate"}  # fmt: skip
-BUYERS = {"department", "ministry", "trust", "government", "nhs", "dwp", "moj", "mod"}
+BUYERS = {"department", "ministry", "trust", "government", "nhs", "dwp", "moj", "mod", "army", "navy"}
 PUBLIC_BODIES = BUYERS | {"state", "council", "office", "authority", "minister", "secretary", "moj"}
 LOCAL_COUNCIL = {"city", "county", "district", "borough", "town", "parish", "metropolitan"}
 FINDING_VERBS = {"find", "judge", "deem", "condemn", "criticise", "criticize", "brand", "say", "warn", "report",
@@ -120,6 +120,13 @@ HEDGE_GOVERNORS = {
     "try", "attempt", "await", "set", "due", "pencil", "tout", "favour", "prefer", "recommend", "argue", "claim",
     "deserve", "avoid", "escape", "dodge", "reconsider", "review",
 }  # fmt: skip
+# A penalty or contract a supplier only faces, risks, escapes or is promised: "faces a record £15m fine".
+FACING_VERBS = {"face", "risk", "avoid", "escape", "dodge", "threaten", "deny", "expect", "propose", "consider",
+                "seek", "want", "fear", "predict", "await", "deserve", "bid", "chase", "pursue", "eye", "vie", "plan",
+                "recommend", "mull", "weigh"}  # fmt: skip
+HEDGE_ADJECTIVES = {"possible", "potential", "proposed", "provisional", "likely", "threatened", "expected",
+                    "prospective", "mooted", "planned", "draft", "maximum", "future", "hypothetical"}  # fmt: skip
+HEDGE_ADVERBS = {"allegedly", "supposedly", "potentially", "possibly", "purportedly", "reportedly"}
 HEDGE_MODALS = {"could", "may", "might", "would", "should", "can", "will", "shall", "'ll", "wo", "ca"}
 REDUCING_VERBS = {"cut", "reduce", "lower", "slash", "trim", "decrease", "drop", "discount"}
 VICTIMS = {"investor", "customer", "victim", "claimant", "family", "worker", "employee", "resident", "tenant",
@@ -356,11 +363,12 @@ def governing_verbs(token) -> Iterator[tuple[Any, str]]:
     via = "self"
     for _ in range(6):
         yield current, via
-        if current.dep_ not in ("xcomp", "ccomp", "conj", "pcomp") or current.head == current:
+        purpose = current.dep_ == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in current.children)
+        if current.dep_ not in ("xcomp", "ccomp", "conj", "pcomp") and not purpose or current.head == current:
             return
         if current.dep_ == "conj" and kids(current, "nsubj", "nsubjpass"):
             return  # "The HSE investigated, and the firm was fined": a clause of its own
-        via, current = current.dep_, current.head
+        via, current = "xcomp" if purpose else current.dep_, current.head
         if current.pos_ not in ("VERB", "AUX", "ADJ"):
             return
 
@@ -372,6 +380,12 @@ def stated(token, allow_inability: bool = False) -> bool:
         return False
     if any(lemma(a) in HEDGE_NOUNS and a.pos_ == "NOUN" for a in token.ancestors):
         return False
+    if token.pos_ in ("NOUN", "PROPN") and any(lemma(c) in HEDGE_ADJECTIVES for c in kids(token, "amod")):
+        return False  # "possible fines of up to £45m", "a proposed £2m penalty"
+    if token.pos_ in ("NOUN", "PROPN", "ADJ") and token.dep_ in ("dobj", "pobj"):
+        verb = token.head.head if token.dep_ == "pobj" else token.head
+        if lemma(verb) in FACING_VERBS:
+            return False  # "faces a record fine", "escaped with a warning"
     imposed = [c for c in kids(token, "acl") if lemma(c) in IMPOSE_VERBS and c.tag_ == "VBN"]
     if imposed:  # "appeal against the £750,000 fine imposed by the ICO": the fine's own verb says it happened
         return stated(imposed[0])
@@ -386,6 +400,8 @@ def stated(token, allow_inability: bool = False) -> bool:
             return False
         if any(child.dep_ == "mark" and child.lower_ in CONDITIONAL_MARKS for child in verb.children):
             return False
+        if any(child.lower_ in HEDGE_ADVERBS for child in verb.children):
+            return False  # "which has allegedly been fined £48.5m"
         if via in ("xcomp", "ccomp", "pcomp") and lemma(verb) in HEDGE_GOVERNORS:
             return False
         if via == "conj" and lemma(verb) in DIRECTIVE_VERBS:
@@ -586,6 +602,8 @@ def fine_verb(token, sentence):
     actors = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj", "dative")
     if not actors and is_passive(token):
         actors = subjects(token)
+    if any(a.lower_ in ("who", "whom") for a in actors):
+        return  # "a retired partner at the firm, who was separately fined £150,000": a person's fine
     named_after = [sentence.doc[a.i + 1] for a in actors if a.i + 1 < len(sentence.doc)]
     actors += [t for t in named_after if t.i in sentence.owner]  # "fined the construction group Interserve"
     yield [a for actor in actors for a in conjuncts(actor) if actor.i not in sentence.money], [token], False
@@ -726,8 +744,10 @@ def repayment_noun(token, sentence):
 @rule("compensation.noun", ENFORCEMENT, "compensation")
 def compensation_noun(token, sentence):
     """ "ordered to pay £10,000 compensation", "Serco agreed to pay damages"; not an executive's pay."""
-    if lemma(token) not in ("compensation", "damages", "redress"):
+    if lemma(token) not in ("compensation", "damages", "redress", "settlement"):
         return
+    if lemma(token) == "settlement" and not paid_to_the_public(token):
+        return  # a settlement is a fact here only as money paid back to a public body
     if any(lemma(t) in PAY_PACKAGE and t.pos_ == "NOUN" for t in token.sent):
         return
     yield noun_frame_actors(token, sentence), [token], False
@@ -1053,15 +1073,37 @@ def imposed_by_a_buyer(token) -> bool:
     return home_office or any(lemma(t) in BUYERS or any(lemma(c) in BUYERS for c in t.subtree) for t in imposers)
 
 
+PAID_BACK_TO = BUYERS | {"council", "taxpayer", "exchequer", "treasury", "hmrc", "justice"}
+
+
+def paid_to_the_public(token) -> bool:
+    """ "£12.8m in compensation Serco paid to the Ministry of Justice", "paid the MoJ a £70m settlement": money
+    handed back to a public body."""
+    verb = next((v for v in [token.head, token.head.head, *token.ancestors] if lemma(v) in PAY_VERBS | {"make"}), None)
+    if verb is None:
+        verb = next((v for c in kids(token, "relcl", "acl") for v in [c] if lemma(v) in PAY_VERBS), None)
+    if verb is None:
+        return False
+    receivers = objects_of(verb, "to") + kids(verb, "dative")
+    receivers += [d for d in kids(verb, "dobj") if d is not token and not d.i == token.i and d.pos_ == "PROPN"]
+    return any(lemma(t) in PAID_BACK_TO for r in receivers for t in r.subtree)  # a regulator passes redress on
+
+
 def kind_in(kind: str, token, doc) -> str:
     """A penalty under a deferred prosecution agreement is the DPA's; one under the contract, or imposed by the
-    buyer, is a deduction."""
+    buyer, is a deduction; compensation paid to a public body is a repayment."""
+    if kind == "compensation" and lemma(token) != "redress" and paid_to_the_public(token):
+        return "repayment"
     if kind == "fine" and imposed_by_a_buyer(token):
         return "service_credit"
     if kind == "fine":
         words = {t.lower_ for t in doc}
         if "dpa" in words or ("deferred" in words and "prosecution" in words):
             return "dpa_penalty"
+        if "sfo" in words or {"serious", "fraud", "office"} <= words:
+            return "dpa_penalty"  # the Serious Fraud Office cannot fine: what it agrees with a company is a DPA
+        if {lemma(t) for t in doc} & {"deduction", "clawback", "contractual"}:
+            return "service_credit"  # "penalised Capita with a credit deduction of £26m"
         if token.pos_ == "NOUN" and any(
             lemma(t) in ("contractual", "performance", "contract") for t in token.subtree if t.i != token.i
         ):
@@ -1210,20 +1252,41 @@ def figures_in(doc) -> list[Figure]:
     return figures
 
 
-VALUE_NEXT = re.compile(
-    r"^(?:The|This|That|Its|The new|The latest|It)\b[^.]{0,80}?\b(?:worth|valued at|value of|total value|"
-    r"is worth|costs?|will cost)\b",
+# The sentence after a fact that gives its sum: it opens on the thing told before ("The contract", "This
+# extension", "Under the agreement", "It") and values it ("worth", "valued at", "comes to", "is £7m").
+TOLD_BEFORE = r"^(?:Under |Together, |In all, |In total, )?(?:the|this|that|these|those|its|it|they|their|both)\b"
+VALUE_WORDS = re.compile(
+    r"\b(?:worth|valued|value|values|total(?:s|ling|ing|led|ed)?|comes? to|amounts? to|costs?|turnover|"
+    r"price|(?:is|are|was|were) (?:about |around |nearly |almost |over |up to )?£)",
     re.IGNORECASE,
 )
+CONTRACT_WORDS = re.compile(
+    r"\b(?:contracts?|deals?|agreements?|frameworks?|franchises?|work|extensions?|renewals?|awards?|schemes?|"
+    r"programmes?|projects?|services?|it|they)\b",
+    re.IGNORECASE,
+)
+PENALTY_WORDS = {
+    "fine": r"fines?|penalt(?:y|ies)|sanctions?",
+    "dpa_penalty": r"fines?|penalt(?:y|ies)",
+    "service_credit": r"deductions?|service credits?|penalt(?:y|ies)|fines?",
+    "repayment": r"repayments?|refunds?|settlement",
+    "compensation": r"compensation|damages|payouts?|award",
+}
 
 
-def value_stated_next(sentence: str) -> Amount | None:
-    """An award's value given in the sentence after it: "The contract, which has a total value of about £7m,
-    runs to 2030.", "It is worth £12m."."""
-    if not VALUE_NEXT.search(sentence) or not re.match(r"^(?:The|This|That|Its|It)\b", sentence):
-        return None
-    subject = sentence.split(",")[0].split(" is ")[0].lower()
-    if not re.search(r"\b(?:contract|deal|agreement|framework|franchise|work|it)\b", subject):
-        return None
+def value_stated_next(sentence: str, kind: str = "award") -> Amount | None:
+    """A fact's sum given in the sentence after it: "The contract, which has a total value of about £7m, runs to
+    2030.", "The extension is worth £140m.", "The £14.4m fine was issued by a tribunal."."""
+    opening = re.match(TOLD_BEFORE + r"[^.;]{0,90}", sentence, re.IGNORECASE)
     amounts = find_amounts(sentence)
-    return amounts[0] if amounts else None
+    if opening is None or not amounts:
+        return None
+    before_sum = sentence[: amounts[0].start]
+    if kind == "award":
+        valued = VALUE_WORDS.search(sentence[: amounts[0].end]) and CONTRACT_WORDS.search(before_sum)
+        return amounts[0] if valued else None
+    words = PENALTY_WORDS.get(kind)
+    if words is None:
+        return None
+    told = re.match(TOLD_BEFORE + r"(?:\s+[\w£.,-]+){0,4}?\s+(?:" + words + r")\b", sentence, re.IGNORECASE)
+    return amounts[0] if told and re.search(r"\b(?:" + words + r")\b", sentence[: amounts[0].end + 12], re.I) else None
