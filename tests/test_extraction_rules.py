@@ -114,6 +114,22 @@ READS = [
      [("contract", "award", "Serco", 5_000_000, "award.won")]),
     ("Serco was fined £1m. A lorry hit the barrier on the A2.",  # no one was hurt
      [("enforcement", "fine", "Serco", 1_000_000, "fine.verb")]),
+    ("Kier was hit with a fine over the collapse. The £2m penalty was imposed by a judge at Leeds.",
+     [("enforcement", "fine", "Kier", 2_000_000, "fine.noun")]),
+    ("Kier has won a framework place. The extension is worth £40m over four years.",
+     [("contract", "award", "Kier", 40_000_000, "award.won")]),
+    ("Mitie's security business has been awarded a £30m contract by the Home Office.",
+     [("contract", "award", "Mitie", 30_000_000, "award.passive_recipient")]),
+    ("A consortium led by Capita was awarded the contract in May.",
+     [("contract", "award", "Capita", None, "award.passive_recipient")]),
+    ("Capita, the company that won the £400m contract, declined to comment.",
+     [("contract", "award", "Capita", 400_000_000, "award.won")]),
+    ("Capita is one of six companies that have won places on the £2bn framework agreement.",
+     [("contract", "award", "Capita", None, "award.won")]),
+    ("Serco was fined £23m by the Serious Fraud Office.",
+     [("enforcement", "dpa_penalty", "Serco", 23_000_000, "fine.verb")]),
+    ("Serco paid the Ministry of Justice £12.8m in compensation.",
+     [("enforcement", "repayment", "Serco", 12_800_000, "compensation.noun")]),
     ("Both Serco and G4S made repayments after the audit.",
      [("enforcement", "repayment", "G4S", None, "repayment.noun"),
       ("enforcement", "repayment", "Serco", None, "repayment.noun")]),
@@ -143,6 +159,11 @@ IGNORES = [
     "Serco could face a £500,000 fine.",  # a threat
     "Capita awarded a £2m subcontract to Brill Ltd.",  # Capita handing out work
     "The G4S share price fell onto a two-year low.",  # markets, not people
+    "Deloitte faces a record £15m fine over its audit.",  # faced, not imposed
+    "Capita faced possible fines of up to £45m.",  # a possibility
+    "Amey has allegedly been fined £48.5m.",  # an allegation
+    "Fujitsu is set to receive £180m to extend its contract.",  # a purpose, under a hedge
+    "The firm's former partner, who was separately fined £150,000, left Kier.",  # a person's fine
 ]
 
 

@@ -133,6 +133,9 @@ VICTIMS = {"investor", "customer", "victim", "claimant", "family", "worker", "em
            "patient", "pupil", "parent", "consumer", "policyholder", "member", "client", "saver", "pensioner",
            "detainee", "prisoner"}  # fmt: skip
 WON_AFTER = {"go", "become", "manage", "beat", "fight", "overcome", "edge", "outbid", "succeed"}
+COMPANY_NOUNS = {"company", "firm", "business", "division", "arm", "subsidiary", "unit", "group", "contractor",
+                 "outsourcer", "supplier", "provider", "operator"}  # fmt: skip
+GROUPINGS = {"consortium", "venture", "partnership", "team", "alliance"}
 RIVALS = {"rival", "competitor", "challenger", "peer"}
 DIRECTIVE_VERBS = {"call", "urge", "demand", "ask", "want", "tell", "press", "lobby"}
 CONDITIONAL_MARKS = {"if", "unless", "whether", "lest"}
@@ -165,6 +168,7 @@ class Found:
     amounts: list[Amount] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     shared: bool = False  # named with other suppliers: a sum "in all" is not this one's
+    pooled: bool = False  # won as "one of six companies": no sum is this one's
 
 
 def lemma(token) -> str:
@@ -272,6 +276,12 @@ class Sentence:
         for child in kids(token, "appos"):
             if child.i in self.owner:
                 return self.owner[child.i]
+        if token.dep_ == "appos" and token.head.i in self.owner and lemma(token) in COMPANY_NOUNS:
+            return self.owner[token.head.i]  # "Capita, the company that won the contract"
+        if lemma(token) in COMPANY_NOUNS | GROUPINGS and self.part_of(token) is not None:
+            return self.part_of(token)
+        if lemma(token) == "one" and token.dep_ == "attr":  # "Capita is one of six companies that have won"
+            return next((self.supplier(s) for s in kids(token.head, "nsubj") if self.supplier(s)), None)
         after = token.i + 1
         named_next = after in self.owner and self.doc[after].pos_ == "PROPN"
         if token.pos_ == "NOUN" and token.dep_ != "compound" and named_next:
@@ -283,6 +293,17 @@ class Sentence:
                     if found is not None:
                         return found
         return None
+
+    def part_of(self, token):
+        """The supplier whose business, division or consortium this is: "Mitie's Care & Custody business", "a
+        consortium led by Palantir"."""
+        owners = [c for c in token.children if c.dep_ in ("poss",) and c.i in self.owner]
+        if lemma(token) in GROUPINGS:
+            owners += [o for clause in kids(token, "acl") if lemma(clause) in ("lead", "head", "front")
+                       for o in objects_of(clause, "by") if o.i in self.owner]  # fmt: skip
+        if token.head.lower_ == "of" and lemma(token.head.head) == "one" and token.head.head.dep_ == "attr":
+            owners += [s for s in kids(token.head.head.head, "nsubj") if s.i in self.owner]
+        return self.owner[owners[0].i] if len({self.owner[o.i] for o in owners}) == 1 else None
 
     def owner_of(self, token):
         """The supplier a noun phrase belongs to: itself, or its possessor or modifier ("a Serco guard",
@@ -1007,6 +1028,7 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
                     if category == CONTRACT:  # "agreed to extend its contract, committing to pay an extra £41m"
                         fact.anchors += [verb for verb, _ in governing_verbs(token)]
                     fact.shared = fact.shared or len(suppliers) > 1 or len(expanded(actors)) > 1
+                    fact.pooled = fact.pooled or one_of_many(actors)
     if any(
         lemma(t) in ("fine", "penalty")
         and not stated(t)
@@ -1037,6 +1059,12 @@ def harm_beside(doc, supplier) -> list[Found]:
 def harm_actors_named(token, sentence: Sentence):
     """Whether the token tells of a death or injury (whoever's it is)."""
     return [True for _ in harmed(token, sentence) or ()]
+
+
+def one_of_many(actors: list) -> bool:
+    """ "one of six companies that have won places": a sum for all of them is no one supplier's."""
+    heads = [a.head.head if a.lower_ in ("that", "which", "who") and a.head.dep_ == "relcl" else a for a in actors]
+    return any(h.tag_ == "NNS" and h.head.lower_ == "of" and lemma(h.head.head) == "one" for h in heads)
 
 
 def sum_holders(token, sentence: Sentence) -> list:
@@ -1132,7 +1160,7 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
         other = elliptical_supplier(sentence, span)
         if owner is None:
             owner = nearest_fact(span.root, facts, loose=other is not None)
-        if owner is None or any(not_a_value(token) for token in path if token not in span):
+        if owner is None or owner.pooled or any(not_a_value(token) for token in path if token not in span):
             continue
         if owner.shared and any(lemma(t) in TOGETHER for token in path for t in [token, *token.children]):
             continue  # "a combined total of £1.5m" for two

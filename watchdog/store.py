@@ -510,7 +510,10 @@ class Store:
         refreshed = [c.name for c in tables.details.c if c.name not in {"id", *tables.detail_key}]
         upsert(connection, tables.details, list(details.values()), tables.detail_key, update=refreshed)
         upsert(
-            connection, tables.sources, list(sources.values()), [tables.fact_column, "document_id"],
+            connection,
+            tables.sources,
+            list(sources.values()),
+            [tables.fact_column, "document_id"],
             update=["evidence", "extraction_rule"],
         )
 

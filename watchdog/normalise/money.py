@@ -106,8 +106,10 @@ def _amount_of(match: re.Match, text: str) -> Amount | None:
     elif parts["code"]:
         currency, value, inferred = parts["code"], to_decimal(parts["code_number"], parts["code_multiplier"]), False
     else:
-        currency = parts["after_code"] or ("GBP" if parts["pounds"] else None) or CURRENCY_WORDS.get(
-            (parts["currency_word"] or "").lower().rstrip("s")
+        currency = (
+            parts["after_code"]
+            or ("GBP" if parts["pounds"] else None)
+            or CURRENCY_WORDS.get((parts["currency_word"] or "").lower().rstrip("s"))
         )
         inferred = currency is None
         if inferred and not (parts["bare_multiplier"] and CUE_BEFORE.search(text[: match.start("bare_number")])):
