@@ -130,6 +130,11 @@ READS = [
      [("enforcement", "dpa_penalty", "Serco", 23_000_000, "fine.verb")]),
     ("Serco paid the Ministry of Justice £12.8m in compensation.",
      [("enforcement", "repayment", "Serco", 12_800_000, "compensation.noun")]),
+    ("The Army penalised Capita for missing recruitment targets with a deduction of £26m.",
+     [("enforcement", "service_credit", "Capita", 26_000_000, "fine.verb"),
+      ("incident", "service_failure", "Capita", None, "service_failure.missed")]),
+    ("The department found significant quality failures in the reports Capita wrote.",
+     [("incident", "service_failure", "Capita", None, "service_failure.noun")]),
     ("Both Serco and G4S made repayments after the audit.",
      [("enforcement", "repayment", "G4S", None, "repayment.noun"),
       ("enforcement", "repayment", "Serco", None, "repayment.noun")]),
@@ -160,6 +165,7 @@ IGNORES = [
     "Capita awarded a £2m subcontract to Brill Ltd.",  # Capita handing out work
     "The G4S share price fell onto a two-year low.",  # markets, not people
     "Deloitte faces a record £15m fine over its audit.",  # faced, not imposed
+    "The delay was caused by the ministry, which failed to meet its duty to host Capita's software.",  # not Capita's
     "Capita faced possible fines of up to £45m.",  # a possibility
     "Amey has allegedly been fined £48.5m.",  # an allegation
     "Fujitsu is set to receive £180m to extend its contract.",  # a purpose, under a hedge

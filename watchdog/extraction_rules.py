@@ -923,6 +923,10 @@ def missed(token, sentence):
     """ "Serco missed its targets", "Capita failed to meet deadlines", "Atos could not provide enough staff"."""
     verb_lemma = lemma(token)
     if verb_lemma == "miss" and any(lemma(o) in TARGET_NOUNS for o in kids(token, "dobj", "nsubjpass")):
+        if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:  # "penalised Capita for missing"
+            penalised = token.head.head
+            yield kids(penalised, "nsubjpass") if is_passive(penalised) else kids(penalised, "dobj"), [token], True
+            return
         yield (subjects(token) if not is_passive(token) else objects_of(token, "by")), [token], True
     elif verb_lemma == "fail" and any(lemma(x) in DELIVER_VERBS for x in kids(token, "xcomp")):
         if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:
@@ -944,9 +948,9 @@ def failure_noun(token, sentence):
     failings = lemma(token) in FAILINGS and any(lemma(c) in FAILING_KINDS for c in kids(token, "amod", "compound"))
     if lemma(token) not in FAILURE_NOUNS and not failings:
         return
-    actors = noun_frame_actors(token, sentence) + [
-        p for prep in kids(token, "prep") if prep.lower_ in ("at", "by", "in") for p in kids(prep, "pobj")
-    ]
+    found = token.dep_ == "dobj" and lemma(token.head) in FINDING_VERBS | {"identify", "uncover", "reveal"}
+    actors = [] if found else noun_frame_actors(token, sentence)  # who found the failures did not fail
+    actors += [p for prep in kids(token, "prep") if prep.lower_ in ("at", "by", "in") for p in kids(prep, "pobj")]
     if token.head.pos_ == "VERB" and lemma(token.head) in ("blame", "attribute"):
         actors += objects_of(token.head, "on", "to")
     yield actors, [token], True
@@ -1002,6 +1006,7 @@ def other_incident(token, sentence):
 
 
 INABILITY_RULES = {"service_failure.missed"}
+CONTEXT_WITH_ACTORS = {"death_or_injury", "inspection_failure", "data_breach"}  # the hurt, the inspected, hackers
 UNPRICED = {"other", "fine", "repayment", "compensation"}  # kinds that are facts without their sums
 
 
@@ -1017,8 +1022,8 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
                 if not stated(token, allow_inability=name in INABILITY_RULES):
                     continue
                 suppliers = sentence.suppliers(actors, owned=owned)
-                if not suppliers and category == INCIDENT:
-                    suppliers = sentence.context_suppliers(token)
+                if not suppliers and category == INCIDENT and (not actors or kind in CONTEXT_WITH_ACTORS):
+                    suppliers = sentence.context_suppliers(token)  # not "the ministry, which failed to..."
                 if not suppliers and kind == "inspection_failure" and len(set(sentence.owner.values())) == 1:
                     suppliers = list(set(sentence.owner.values()))  # an inspection of the place the one supplier runs
                 for supplier in suppliers:
@@ -1085,7 +1090,7 @@ def sum_holders(token, sentence: Sentence) -> list:
 
 def imposed_by_a_buyer(token) -> bool:
     """ "Birmingham City Council has fined contractor Amey £50m": a buyer's penalty under its contract."""
-    verb = token if token.pos_ in ("VERB", "AUX") else token.head
+    verb = next((t for t in [token, *token.ancestors] if t.pos_ in ("VERB", "AUX")), token.head)
     imposers = ([] if is_passive(verb) else kids(verb, "nsubj")) + objects_of(verb, "by")
     imposers += [o for obj in kids(verb, "dobj") for o in objects_of(obj, "by")]  # "fined £500,000 by the council"
     home_office = any(lemma(t) == "office" and any(c.lower_ == "home" for c in t.children) for t in imposers)
