@@ -135,6 +135,25 @@ READS = [
       ("incident", "service_failure", "Capita", None, "service_failure.missed")]),
     ("The department found significant quality failures in the reports Capita wrote.",
      [("incident", "service_failure", "Capita", None, "service_failure.noun")]),
+    ("Serco fined £10,000 over neglect at asylum house", [("enforcement", "fine", "Serco", 10_000, "fine.verb")]),
+    ("The regulator fined Capita £14m for failing to protect the security of 6.6m savers' records.",
+     [("enforcement", "fine", "Capita", 14_000_000, "fine.verb"),
+      ("incident", "data_breach", "Capita", None, "data_breach.unprotected")]),
+    ("A £14m fine has been handed to Capita over security failings. The record fine follows a data breach in "
+     "which six million people's information was compromised.",
+     [("enforcement", "fine", "Capita", 14_000_000, "fine.noun"),
+      ("incident", "data_breach", "Capita", None, "data_breach.noun.beside")]),
+    ("Attackers stole the personal information of 6.6 million people from the records that Capita holds.",
+     [("incident", "data_breach", "Capita", None, "data_breach.exposed")]),
+    ("Kier was fined £1.8m after an investigation into the death of a road worker.",
+     [("enforcement", "fine", "Kier", 1_800_000, "fine.verb"),
+      ("incident", "death_or_injury", "Kier", None, "death_or_injury")]),
+    ("A labourer was hurt when the trench fell in on him. Kier was the principal contractor at the site.",
+     [("incident", "death_or_injury", "Kier", None, "death_or_injury.beside")]),
+    ("A man was hurt in a crash on the M6. Kier won a £3m resurfacing contract for the road.",  # not Kier's injury
+     [("contract", "award", "Kier", 3_000_000, "award.won")]),
+    ("Mitie will also pay £300,000 towards the costs of the investigation, the regulator said.",
+     [("enforcement", "costs", "Mitie", 300_000, "costs.noun")]),
     ("Both Serco and G4S made repayments after the audit.",
      [("enforcement", "repayment", "G4S", None, "repayment.noun"),
       ("enforcement", "repayment", "Serco", None, "repayment.noun")]),
@@ -165,6 +184,7 @@ IGNORES = [
     "Capita awarded a £2m subcontract to Brill Ltd.",  # Capita handing out work
     "The G4S share price fell onto a two-year low.",  # markets, not people
     "Deloitte faces a record £15m fine over its audit.",  # faced, not imposed
+    "Serco could pay £1m if it misses the targets.",  # a condition
     "The delay was caused by the ministry, which failed to meet its duty to host Capita's software.",  # not Capita's
     "Capita faced possible fines of up to £45m.",  # a possibility
     "Amey has allegedly been fined £48.5m.",  # an allegation

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from watchdog.extraction_rules import CONTRACT, Found, facts_in_sentence, harm_beside, value_stated_next
+from watchdog.extraction_rules import CONTRACT, Found, facts_in_sentence, incidents_beside, value_stated_next
 from watchdog.extraction_rules import ENFORCEMENT as ENFORCEMENT_CATEGORY
 from watchdog.extraction_rules import INCIDENT as INCIDENT_CATEGORY
 from watchdog.items import Figure
@@ -188,7 +188,7 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
             reach += 1
     wanted = [i for i, named in enumerate(named_by_sentence) if named]
     beside = {i: supplier for i, supplier in neighbours_of_one(split, named_by_sentence, mentions).items()
-              if HARM_WORDS.search(split[i])}  # fmt: skip
+              if BESIDE_WORDS.search(split[i])}  # fmt: skip
     facts: list[Fact] = []
     parsed = sorted([*wanted, *beside])
     docs = dict(zip(parsed, language().pipe(split[i] for i in parsed), strict=True))
@@ -197,12 +197,17 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
             facts.append((index, fact_of(found, split, index, any(m.referred for m in named_by_sentence[index]))))
     for index, supplier in beside.items():
         if responsible_beside(index, supplier, split, facts, named_by_sentence):
-            for found in harm_beside(docs[index], supplier):
+            for found in incidents_beside(docs[index], supplier):
                 facts.append((index, fact_beside(found, split, index, named_by_sentence)))
     return [fact for index, fact in facts if not told_again(fact, index, facts)]
 
 
-HARM_WORDS = re.compile(r"\b(?:died|dies|death|killed|killing|injur\w*|fell|crushed|struck|burns?|drowned)\b", re.I)
+# Words of the incidents a sentence beside the supplier's may tell (a cheap test before parsing it).
+BESIDE_WORDS = re.compile(
+    r"\b(?:died|dies|death|killed|killing|injur\w*|fell|crushed|struck|burns?|drowned|breach\w*|hack\w*|"
+    r"attack\w*|stolen|theft|leak\w*|expos\w*|compromised|ransomware|phishing)\b",
+    re.IGNORECASE,
+)
 
 
 def neighbours_of_one(split: list[str], named_by_sentence: list[list[Mention]], mentions: Mentions) -> dict:
@@ -219,8 +224,8 @@ def neighbours_of_one(split: list[str], named_by_sentence: list[list[Mention]], 
 
 # "sent out by Balfour Beatty", "employed by Kier", "working for Mitie", "run by G4S": whose people or place.
 RESPONSIBLE = re.compile(
-    r"\b(?:employed|sent(?: out)?|hired|engaged|working|worked|contracted|subcontracted)\b"
-    r"(?: \w+){0,3} (?:by|for)\b",
+    r"\b(?:employed|sent(?: out)?|hired|engaged|working|worked|contracted|subcontracted)\b(?: \w+){0,3} (?:by|for)\b"
+    r"|\b(?:was|is|were|as) (?:the )?(?:principal |main |lead )?contractor\b",
     re.IGNORECASE,
 )
 

@@ -82,6 +82,8 @@ DATA_NOUNS = {"data", "datum", "detail", "address", "record", "information", "fi
 EXPOSE_VERBS = {"expose", "leak", "share", "reveal", "disclose", "lose", "publish", "release", "misplace",
                 "breach", "compromise", "steal", "access", "circulate", "copy", "reach", "obtain", "view",
                 "download", "encrypt", "post", "send"}  # fmt: skip
+LOSS_NOUNS = {"exposure", "theft", "loss", "disclosure", "leak", "leaking"}  # "widespread exposure of data"
+PROTECT_VERBS = {"protect", "secure", "safeguard"}
 BREACH_NOUNS = {"breach", "leak", "hack", "cyberattack", "cyber-attack", "ransomware", "attack", "incident", "phishing"}
 DATA_MODIFIERS = {"data", "datum", "security", "privacy", "gdpr", "cyber", "information", "email", "e", "mail",
                   "personal", "protection"}  # fmt: skip
@@ -127,6 +129,7 @@ FACING_VERBS = {"face", "risk", "avoid", "escape", "dodge", "threaten", "deny", 
 HEDGE_ADJECTIVES = {"possible", "potential", "proposed", "provisional", "likely", "threatened", "expected",
                     "prospective", "mooted", "planned", "draft", "maximum", "future", "hypothetical"}  # fmt: skip
 HEDGE_ADVERBS = {"allegedly", "supposedly", "potentially", "possibly", "purportedly", "reportedly"}
+SETTLING_VERBS = {"pay", "repay", "refund", "reimburse"}
 HEDGE_MODALS = {"could", "may", "might", "would", "should", "can", "will", "shall", "'ll", "wo", "ca"}
 REDUCING_VERBS = {"cut", "reduce", "lower", "slash", "trim", "decrease", "drop", "discount"}
 VICTIMS = {"investor", "customer", "victim", "claimant", "family", "worker", "employee", "resident", "tenant",
@@ -318,8 +321,8 @@ class Sentence:
                 if child.head == token or child.head.head == token:
                     return self.owner[child.i]
         for clause in kids(token, "acl", "relcl"):  # "HMP Oakwood, which is run by G4S"
-            if lemma(clause) in ("run", "operate", "manage", "own", "staff", "provide"):
-                runners = self.suppliers(objects_of(clause, "by"))
+            if lemma(clause) in ("run", "operate", "manage", "own", "staff", "provide", "hold", "keep", "store"):
+                runners = self.suppliers(objects_of(clause, "by") + kids(clause, "nsubj"))
                 if runners:
                     return runners[0]
         return None
@@ -399,8 +402,8 @@ def stated(token, allow_inability: bool = False) -> bool:
     it. With allow_inability, "could not provide" is a failure that happened, not a hedge."""
     if token.pos_ in ("NOUN", "PROPN") and any(c.lower_ in ("no", "any") and c.dep_ == "det" for c in token.children):
         return False
-    if any(lemma(a) in HEDGE_NOUNS and a.pos_ == "NOUN" for a in token.ancestors):
-        return False
+    if lemma(token) not in HARM_NOUNS and any(lemma(a) in HEDGE_NOUNS and a.pos_ == "NOUN" for a in token.ancestors):
+        return False  # "an investigation into a possible fine"; but "an investigation into the death" tells a death
     if token.pos_ in ("NOUN", "PROPN") and any(lemma(c) in HEDGE_ADJECTIVES for c in kids(token, "amod")):
         return False  # "possible fines of up to £45m", "a proposed £2m penalty"
     if token.pos_ in ("NOUN", "PROPN", "ADJ") and token.dep_ in ("dobj", "pobj"):
@@ -415,6 +418,8 @@ def stated(token, allow_inability: bool = False) -> bool:
         modals = [child for child in verb.children if child.lower_ in HEDGE_MODALS]  # "must pay" was ordered
         free_relative = lemma(verb) == "be" and any(s.lower_ == "what" for s in kids(verb, "nsubj"))
         inability = allow_inability and negated and all(m.lower_ in ("could", "can", "ca") for m in modals)
+        if modals and all(m.lower_ in ("will", "'ll") for m in modals) and lemma(verb) in SETTLING_VERBS:
+            modals = []  # "Deloitte will also pay £300,000 towards the costs": an order, told as what follows
         if modals and not free_relative and not inability:
             return False
         if negated and not inability:
@@ -623,6 +628,9 @@ def fine_verb(token, sentence):
     actors = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj", "dative")
     if not actors and is_passive(token):
         actors = subjects(token)
+    headline = token.tag_ in ("VBN", "VBD") and not kids(token, "aux", "auxpass") and token.dep_ == "ROOT"
+    if headline and all(a.i in sentence.money or a.like_num for a in actors):
+        actors = kids(token, "nsubj")  # a headline: "Serco fined £10,000 over neglect at asylum house"
     if any(a.lower_ in ("who", "whom") for a in actors):
         return  # "a retired partner at the firm, who was separately fined £150,000": a person's fine
     named_after = [sentence.doc[a.i + 1] for a in actors if a.i + 1 < len(sentence.doc)]
@@ -690,7 +698,8 @@ def fine_noun(token, sentence):
         return
     if told_before(token) and not any(t.i in sentence.money for t in token.subtree):
         return  # "as well as the fine on KPMG": told already
-    yield noun_frame_actors(token, sentence), [token], False
+    frame = token.head if misread and token.dep_ == "amod" and token.head.i in sentence.money else token
+    yield noun_frame_actors(frame, sentence), [token, frame], False  # "A £14m fine has been handed to": the sum's
 
 
 @rule("costs.noun", ENFORCEMENT, "costs")
@@ -864,15 +873,32 @@ def exposed(token, sentence):
 @rule("data_breach.noun", INCIDENT, "data_breach")
 def breach_noun(token, sentence):
     """ "a data breach at Serco", "Capita suffered a cyber-attack", "the Serco data breach"."""
-    if lemma(token) not in BREACH_NOUNS or told_before(token) or token.dep_ == "compound":
+    lost = lemma(token) in LOSS_NOUNS and any(lemma(o) in DATA_NOUNS for o in objects_of(token, "of"))
+    if lemma(token) not in BREACH_NOUNS and not lost or told_before(token) or token.dep_ == "compound":
         return  # "the breach" told already; "a data breach notification" is about a notice
     modifiers = {lemma(c) for c in token.subtree if c.i < token.i or c.dep_ == "pobj"}
-    if lemma(token) in ("breach", "incident", "attack") and not modifiers & DATA_MODIFIERS:
+    if lemma(token) in ("breach", "incident", "attack") and not modifiers & DATA_MODIFIERS and not lost:
         return
     actors = noun_frame_actors(token, sentence) + [
         p for prep in kids(token, "prep") if prep.lower_ in ("at", "by", "of", "in") for p in kids(prep, "pobj")
     ]
     yield actors, [token], True
+
+
+@rule("data_breach.unprotected", INCIDENT, "data_breach")
+def unprotected(token, sentence):
+    """ "fined Capita for failing to protect the security of 6.6m savers' records", "did not keep the data safe":
+    personal data left unprotected, told as what happened."""
+    if lemma(token) not in PROTECT_VERBS or token.pos_ != "VERB":
+        return
+    if not any(lemma(t) in DATA_NOUNS for o in kids(token, "dobj") for t in o.subtree):
+        return
+    failed = token.dep_ == "xcomp" and lemma(token.head) == "fail"
+    if failed and token.head.dep_ == "pcomp" and token.head.head.lower_ in REASON_PREPOSITIONS:
+        penalised = token.head.head.head  # "fined Capita for failing to protect": the one fined
+        yield (kids(penalised, "nsubjpass") if is_passive(penalised) else kids(penalised, "dobj")), [token], True
+    elif failed:
+        yield subjects(token.head), [token], True
 
 
 def told_before(noun) -> bool:
@@ -900,6 +926,8 @@ def struck_someone(token) -> bool:
         and any(lemma(p) in PERSON_NOUNS or p.pos_ in ("PROPN", "PRON") for p in kids(t, "poss"))
         or lemma(t) in PERSON_NOUNS
         and t.dep_ == "dobj"
+        or t.lower_ in ("him", "her", "them")  # "the trench fell in on him"
+        and t.dep_ == "pobj"
         or lemma(t) in BODY_PARTS
         and lemma(token) in ("strike", "hit")
         and kids(token, "dobj")
@@ -1050,20 +1078,20 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
     return [fact for fact in facts if fact.category != ENFORCEMENT or fact.amounts or fact.kind in UNPRICED]
 
 
-def harm_beside(doc, supplier) -> list[Found]:
-    """A death or injury told in a sentence that names no one, beside a sentence about one supplier ("A worker
-    fell 10 metres and died. The HSE prosecuted Balfour Beatty..."): that supplier's incident, as an HSE
-    prosecution or an inquest report tells it."""
+BESIDE_KINDS = {"death_or_injury", "data_breach"}  # events told on their own, as a prosecution or a penalty tells them
+
+
+def incidents_beside(doc, supplier) -> list[Found]:
+    """A death, an injury or a data breach told in a sentence that names no company, beside a sentence that makes
+    one supplier answerable ("A worker fell 10 metres and died. The HSE prosecuted Balfour Beatty...", "The record
+    fine follows a data breach in which..."): that supplier's incident."""
     sentence = Sentence(doc, [])
+    found: dict[str, Found] = {}
     for token in doc:
-        if any(harm_actors_named(token, sentence)) and stated(token):
-            return [Found(INCIDENT, "death_or_injury", supplier, "death_or_injury.beside", figures=figures_in(doc))]
-    return []
-
-
-def harm_actors_named(token, sentence: Sentence):
-    """Whether the token tells of a death or injury (whoever's it is)."""
-    return [True for _ in harmed(token, sentence) or ()]
+        for name, _category, kind, finder in RULES:
+            if kind in BESIDE_KINDS and kind not in found and any(finder(token, sentence) or ()) and stated(token):
+                found[kind] = Found(INCIDENT, kind, supplier, f"{name}.beside", figures=figures_in(doc))
+    return list(found.values())
 
 
 def one_of_many(actors: list) -> bool:
