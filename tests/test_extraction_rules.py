@@ -136,9 +136,12 @@ READS = [
     ("The department found significant quality failures in the reports Capita wrote.",
      [("incident", "service_failure", "Capita", None, "service_failure.noun")]),
     ("Serco fined £10,000 over neglect at asylum house", [("enforcement", "fine", "Serco", 10_000, "fine.verb")]),
-    ("The regulator fined Capita £14m for failing to protect the security of 6.6m savers' records.",
-     [("enforcement", "fine", "Capita", 14_000_000, "fine.verb"),
-      ("incident", "data_breach", "Capita", None, "data_breach.unprotected")]),
+    ("The regulator fined Capita £14m for failing to protect the security of 6.6m savers' records.",  # conduct
+     [("enforcement", "fine", "Capita", 14_000_000, "fine.verb")]),
+    ("Standards at Capita had fallen unacceptably, the department said.",
+     [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
+    ("At least 600 prisoners seized control of four wings of the G4S-run jail during a riot.",
+     [("incident", "other", "G4S", None, "incident.other")]),
     ("A £14m fine has been handed to Capita over security failings. The record fine follows a data breach in "
      "which six million people's information was compromised.",
      [("enforcement", "fine", "Capita", 14_000_000, "fine.noun"),
@@ -187,6 +190,8 @@ IGNORES = [
     "Serco could pay £1m if it misses the targets.",  # a condition
     "The delay was caused by the ministry, which failed to meet its duty to host Capita's software.",  # not Capita's
     "Capita faced possible fines of up to £45m.",  # a possibility
+    "A division of Serco is close to a deal under which it will pay a £19.2m fine.",  # not yet agreed
+    "The talks failed to find a buyer for Serco's health business.",  # talks, not a service
     "Amey has allegedly been fined £48.5m.",  # an allegation
     "Fujitsu is set to receive £180m to extend its contract.",  # a purpose, under a hedge
     "The firm's former partner, who was separately fined £150,000, left Kier.",  # a person's fine

@@ -83,7 +83,6 @@ EXPOSE_VERBS = {"expose", "leak", "share", "reveal", "disclose", "lose", "publis
                 "breach", "compromise", "steal", "access", "circulate", "copy", "reach", "obtain", "view",
                 "download", "encrypt", "post", "send"}  # fmt: skip
 LOSS_NOUNS = {"exposure", "theft", "loss", "disclosure", "leak", "leaking"}  # "widespread exposure of data"
-PROTECT_VERBS = {"protect", "secure", "safeguard"}
 BREACH_NOUNS = {"breach", "leak", "hack", "cyberattack", "cyber-attack", "ransomware", "attack", "incident", "phishing"}
 DATA_MODIFIERS = {"data", "datum", "security", "privacy", "gdpr", "cyber", "information", "email", "e", "mail",
                   "personal", "protection"}  # fmt: skip
@@ -97,7 +96,9 @@ TARGET_NOUNS = {"target", "deadline", "appointment", "visit", "call", "screening
                 "kpi", "measure", "requirement", "assessment", "date", "obligation", "benchmark"}  # fmt: skip
 DELIVER_VERBS = {"deliver", "meet", "provide", "supply", "hit", "achieve", "perform", "complete", "comply",
                  "process", "answer", "staff", "fill", "recruit", "carry", "hand", "maintain", "pay", "respond",
-                 "fulfil", "fulfill", "find", "fit"}  # fmt: skip
+                 "fulfil", "fulfill", "fit", "replace", "repair", "fix", "collect", "clean", "finish", "install",
+                 "clear", "treat", "house", "empty", "upgrade", "build", "open", "launch", "run"}  # fmt: skip
+# Not "monitor", "ensure", "assess": the stock findings of a regulator about a firm's own conduct.
 FAILURE_NOUNS = {"backlog", "delay", "shortfall", "breakdown", "chaos", "shortage", "outage"}
 FAILINGS = {"failure", "failing", "lapse", "shortcoming", "deficiency"}  # an incident only as "quality failures"
 # Not "serious failings": a regulator's stock finding of misconduct, the reason for a penalty.
@@ -107,6 +108,8 @@ BODY_PARTS = {"head", "leg", "arm", "hand", "foot", "feet", "back", "neck", "che
               "face", "spine", "skull", "shoulder", "knee", "hip"}  # fmt: skip
 STRIKE_VERBS = {"fall", "strike", "hit", "land", "crush", "trap", "pin", "topple", "collapse", "drop", "swing"}
 BAD_TONE = {"damning", "scathing", "critical", "highly", "excoriating", "withering"}  # "a damning inspection found"
+FALLING_VERBS = {"fall", "slip", "drop", "decline", "deteriorate", "worsen", "collapse", "plummet", "sink"}
+STANDARD_NOUNS = {"standard", "performance", "quality", "service"}  # "standards at Atos had fallen unacceptably"
 REASON_PREPOSITIONS = {"for", "over", "after", "following", "because", "despite"}
 INADEQUATE = {"inadequate", "poor", "unacceptable", "unsafe", "dangerous", "failing", "squalid", "appalling"}
 OTHER_INCIDENT_NOUNS = {"riot", "escape", "disturbance", "unrest", "absconder"}
@@ -404,6 +407,8 @@ def stated(token, allow_inability: bool = False) -> bool:
         return False
     if lemma(token) not in HARM_NOUNS and any(lemma(a) in HEDGE_NOUNS and a.pos_ == "NOUN" for a in token.ancestors):
         return False  # "an investigation into a possible fine"; but "an investigation into the death" tells a death
+    if any(lemma(a) in ("close", "near") and a.pos_ == "ADJ" for a in token.ancestors):
+        return False  # "close to a deal under which it will pay a fine"
     if token.pos_ in ("NOUN", "PROPN") and any(lemma(c) in HEDGE_ADJECTIVES for c in kids(token, "amod")):
         return False  # "possible fines of up to £45m", "a proposed £2m penalty"
     if token.pos_ in ("NOUN", "PROPN", "ADJ") and token.dep_ in ("dobj", "pobj"):
@@ -885,22 +890,6 @@ def breach_noun(token, sentence):
     yield actors, [token], True
 
 
-@rule("data_breach.unprotected", INCIDENT, "data_breach")
-def unprotected(token, sentence):
-    """ "fined Capita for failing to protect the security of 6.6m savers' records", "did not keep the data safe":
-    personal data left unprotected, told as what happened."""
-    if lemma(token) not in PROTECT_VERBS or token.pos_ != "VERB":
-        return
-    if not any(lemma(t) in DATA_NOUNS for o in kids(token, "dobj") for t in o.subtree):
-        return
-    failed = token.dep_ == "xcomp" and lemma(token.head) == "fail"
-    if failed and token.head.dep_ == "pcomp" and token.head.head.lower_ in REASON_PREPOSITIONS:
-        penalised = token.head.head.head  # "fined Capita for failing to protect": the one fined
-        yield (kids(penalised, "nsubjpass") if is_passive(penalised) else kids(penalised, "dobj")), [token], True
-    elif failed:
-        yield subjects(token.head), [token], True
-
-
 def told_before(noun) -> bool:
     """ "the breach", "the attack": something the text has told already, not a new fact."""
     return any(child.lower_ in ("the", "this", "that") and child.dep_ == "det" for child in noun.children)
@@ -960,6 +949,9 @@ def missed(token, sentence):
         if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:
             return  # "fined for failing to keep data safe": the reason for a penalty, not an incident of its own
         yield subjects(token), [token], True
+    elif verb_lemma in FALLING_VERBS and any(lemma(s) in STANDARD_NOUNS for s in kids(token, "nsubj")):
+        standards = [s for s in kids(token, "nsubj") if lemma(s) in STANDARD_NOUNS]
+        yield [o for s in standards for o in [*kids(s, "poss"), *objects_of(s, "at", "of", "in")]], [token], True
     elif (
         verb_lemma in DELIVER_VERBS
         and any(c.dep_ == "neg" for c in token.children)
@@ -1034,6 +1026,8 @@ def other_incident(token, sentence):
 
 
 INABILITY_RULES = {"service_failure.missed"}
+AT_ITS_PLACE = {"inspection_failure", "other", "death_or_injury"}  # "a riot at the G4S-run jail"
+RUNS_A_PLACE = re.compile(r"-run\b|\b(?:run|operated|managed) by\b", re.IGNORECASE)
 CONTEXT_WITH_ACTORS = {"death_or_injury", "inspection_failure", "data_breach"}  # the hurt, the inspected, hackers
 UNPRICED = {"other", "fine", "repayment", "compensation"}  # kinds that are facts without their sums
 
@@ -1052,8 +1046,9 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
                 suppliers = sentence.suppliers(actors, owned=owned)
                 if not suppliers and category == INCIDENT and (not actors or kind in CONTEXT_WITH_ACTORS):
                     suppliers = sentence.context_suppliers(token)  # not "the ministry, which failed to..."
-                if not suppliers and kind == "inspection_failure" and len(set(sentence.owner.values())) == 1:
-                    suppliers = list(set(sentence.owner.values()))  # an inspection of the place the one supplier runs
+                if not suppliers and kind in AT_ITS_PLACE and len(set(sentence.owner.values())) == 1:
+                    if kind == "inspection_failure" or RUNS_A_PLACE.search(doc.text):
+                        suppliers = list(set(sentence.owner.values()))  # at the place the one supplier runs
                 for supplier in suppliers:
                     key = (category, kind_in(kind, token, doc), supplier.name)
                     fact = found.setdefault(key, Found(category, key[1], supplier, name))
