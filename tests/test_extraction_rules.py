@@ -140,6 +140,11 @@ READS = [
      [("enforcement", "fine", "Capita", 14_000_000, "fine.verb")]),
     ("Standards at Capita had fallen unacceptably, the department said.",
      [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
+    ("More than 47,000 women did not receive screening letters from Capita.",
+     [("incident", "service_failure", "Capita", None, "service_failure.not_received")]),
+    ("G4S charged the ministry for tagging offenders who were dead or in prison.",
+     [("incident", "other", "G4S", None, "incident.overcharged")]),
+    ("Mitie was given a public reprimand by the regulator.", [("enforcement", "other", "Mitie", None, "other.notice")]),
     ("At least 600 prisoners seized control of four wings of the G4S-run jail during a riot.",
      [("incident", "other", "G4S", None, "incident.other")]),
     ("A £14m fine has been handed to Capita over security failings. The record fine follows a data breach in "
@@ -192,6 +197,8 @@ IGNORES = [
     "Capita faced possible fines of up to £45m.",  # a possibility
     "A division of Serco is close to a deal under which it will pay a £19.2m fine.",  # not yet agreed
     "The talks failed to find a buyer for Serco's health business.",  # talks, not a service
+    "Capita charged the council for each assessment it carried out.",  # ordinary billing
+    "Patients will not receive letters from Capita until May.",  # a plan
     "Amey has allegedly been fined £48.5m.",  # an allegation
     "Fujitsu is set to receive £180m to extend its contract.",  # a purpose, under a hedge
     "The firm's former partner, who was separately fined £150,000, left Kier.",  # a person's fine

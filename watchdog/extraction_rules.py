@@ -108,6 +108,8 @@ BODY_PARTS = {"head", "leg", "arm", "hand", "foot", "feet", "back", "neck", "che
               "face", "spine", "skull", "shoulder", "knee", "hip"}  # fmt: skip
 STRIKE_VERBS = {"fall", "strike", "hit", "land", "crush", "trap", "pin", "topple", "collapse", "drop", "swing"}
 BAD_TONE = {"damning", "scathing", "critical", "highly", "excoriating", "withering"}  # "a damning inspection found"
+NOTHING_DONE = {"dead", "nothing", "not", "never", "no", "fictitious", "phantom", "nonexistent", "non-existent",
+                "jail", "prison"}  # fmt: skip
 FALLING_VERBS = {"fall", "slip", "drop", "decline", "deteriorate", "worsen", "collapse", "plummet", "sink"}
 STANDARD_NOUNS = {"standard", "performance", "quality", "service"}  # "standards at Atos had fallen unacceptably"
 REASON_PREPOSITIONS = {"for", "over", "after", "following", "because", "despite"}
@@ -852,7 +854,7 @@ def notice(token, sentence):
     """ "The HSE served an improvement notice on Kier", "Serco was censured", "Mitie received a warning
     notice", "stripped of the contract"."""
     is_notice = lemma(token) == "notice" and any(lemma(c) in NOTICE_KINDS for c in kids(token, "compound", "amod"))
-    if is_notice or lemma(token) in ("censure", "reprimand"):
+    if is_notice or lemma(token) in ("censure", "reprimand", "rebuke", "dressing-down"):
         if token.pos_ in ("VERB",):
             yield (kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj")), [token], False
         else:
@@ -960,6 +962,18 @@ def missed(token, sentence):
         yield subjects(token), [token], True
 
 
+@rule("service_failure.not_received", INCIDENT, "service_failure")
+def not_received(token, sentence):
+    """ "47,000 women did not receive letters from Capita", "patients never got their appointments from Atos"."""
+    if lemma(token) not in ("receive", "get") or not any(
+        c.dep_ == "neg" or c.lower_ == "never" for c in token.children
+    ):
+        return
+    if any(lemma(c) in HEDGE_MODALS for c in token.children if c.lower_ not in ("could", "ca", "can")):
+        return
+    yield objects_of(token, "from") + [o for d in kids(token, "dobj") for o in objects_of(d, "from")], [token], True
+
+
 @rule("service_failure.noun", INCIDENT, "service_failure")
 def failure_noun(token, sentence):
     """ "a backlog of 20,000 assessments at Capita", "Serco's failures", "delays blamed on Atos"."""
@@ -1006,7 +1020,12 @@ def inspectors_found(token, sentence):
 @rule("incident.overcharged", INCIDENT, "other")
 def overcharged(token, sentence):
     """ "Serco and G4S overcharged the government for electronic tagging"."""
-    if lemma(token) not in ("overcharge", "overbill", "overcharging"):
+    for_nothing = (
+        lemma(token) in ("charge", "bill", "invoice")
+        and token.pos_ == "VERB"
+        and any(t.lower_ in NOTHING_DONE for p in kids(token, "prep") if p.lower_ == "for" for t in p.subtree)
+    )  # "charged the government for tagging people who were dead", "billed for doing nothing"
+    if lemma(token) not in ("overcharge", "overbill", "overcharging") and not for_nothing:
         return
     if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:
         return  # "repaid £68.5m after overcharging": the reason for the repayment
@@ -1025,7 +1044,7 @@ def other_incident(token, sentence):
         yield subjects(token) if not is_passive(token) else objects_of(token, "by"), [token], True
 
 
-INABILITY_RULES = {"service_failure.missed"}
+INABILITY_RULES = {"service_failure.missed", "service_failure.not_received"}
 AT_ITS_PLACE = {"inspection_failure", "other", "death_or_injury"}  # "a riot at the G4S-run jail"
 RUNS_A_PLACE = re.compile(r"-run\b|\b(?:run|operated|managed) by\b", re.IGNORECASE)
 CONTEXT_WITH_ACTORS = {"death_or_injury", "inspection_failure", "data_breach"}  # the hurt, the inspected, hackers
