@@ -144,6 +144,12 @@ READS = [
      [("incident", "service_failure", "Capita", None, "service_failure.not_received")]),
     ("G4S charged the ministry for tagging offenders who were dead or in prison.",
      [("incident", "other", "G4S", None, "incident.overcharged")]),
+    ("Capita missed 90% of its recruitment targets last year.",
+     [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
+    ("The council withheld £2.4m in payments from Mitie over poor repairs.",
+     [("enforcement", "service_credit", "Mitie", 2_400_000, "service_credit.withheld")]),
+    ("G4S apologised after detainees were subjected to abuse by staff.", [("incident", "other", "G4S", None,
+                                                                           "incident.other")]),
     ("Mitie was given a public reprimand by the regulator.", [("enforcement", "other", "Mitie", None, "other.notice")]),
     ("At least 600 prisoners seized control of four wings of the G4S-run jail during a riot.",
      [("incident", "other", "G4S", None, "incident.other")]),
@@ -198,6 +204,7 @@ IGNORES = [
     "A division of Serco is close to a deal under which it will pay a £19.2m fine.",  # not yet agreed
     "The talks failed to find a buyer for Serco's health business.",  # talks, not a service
     "Capita charged the council for each assessment it carried out.",  # ordinary billing
+    "Capita said it was investigating reports of a data breach.",  # not confirmed
     "Patients will not receive letters from Capita until May.",  # a plan
     "Amey has allegedly been fined £48.5m.",  # an allegation
     "Fujitsu is set to receive £180m to extend its contract.",  # a purpose, under a hedge

@@ -114,7 +114,7 @@ FALLING_VERBS = {"fall", "slip", "drop", "decline", "deteriorate", "worsen", "co
 STANDARD_NOUNS = {"standard", "performance", "quality", "service"}  # "standards at Atos had fallen unacceptably"
 REASON_PREPOSITIONS = {"for", "over", "after", "following", "because", "despite"}
 INADEQUATE = {"inadequate", "poor", "unacceptable", "unsafe", "dangerous", "failing", "squalid", "appalling"}
-OTHER_INCIDENT_NOUNS = {"riot", "escape", "disturbance", "unrest", "absconder"}
+OTHER_INCIDENT_NOUNS = {"riot", "escape", "disturbance", "unrest", "absconder", "abuse", "mistreatment"}
 FALSIFY_VERBS = {"falsify", "fabricate", "fiddle", "manipulate", "doctor", "forge", "alter", "rig", "inflate"}
 NOTICE_KINDS = {"improvement", "prohibition", "enforcement", "warning", "remedial", "rectification", "default",
                 "breach", "crown", "stop"}  # fmt: skip
@@ -414,9 +414,12 @@ def stated(token, allow_inability: bool = False) -> bool:
     if token.pos_ in ("NOUN", "PROPN") and any(lemma(c) in HEDGE_ADJECTIVES for c in kids(token, "amod")):
         return False  # "possible fines of up to £45m", "a proposed £2m penalty"
     if token.pos_ in ("NOUN", "PROPN", "ADJ") and token.dep_ in ("dobj", "pobj"):
-        verb = token.head.head if token.dep_ == "pobj" else token.head
+        verb = next((a for a in token.ancestors if a.pos_ in ("VERB", "AUX")), token.head)
         if lemma(verb) in FACING_VERBS:
             return False  # "faces a record fine", "escaped with a warning"
+    if token.dep_ == "pobj" and token.head.lower_ == "of" and token.head.head.tag_ == "NNS":
+        if lemma(token.head.head) in ("report", "rumour", "suggestion", "claim"):
+            return False  # "investigating reports of a data breach": not yet confirmed
     imposed = [c for c in kids(token, "acl") if lemma(c) in IMPOSE_VERBS and c.tag_ == "VBN"]
     if imposed:  # "appeal against the £750,000 fine imposed by the ICO": the fine's own verb says it happened
         return stated(imposed[0])
@@ -738,8 +741,8 @@ def withheld(token, sentence):
         return
     if lemma(token) == "hold" and not any(p.lower_ == "back" for p in kids(token, "prt", "advmod")):
         return
-    actors = objects_of(token, "from")
-    actors += [o for pobj in actors for o in kids(pobj, "poss")]
+    actors = objects_of(token, "from") + [o for p in objects_of(token, "in") for o in objects_of(p, "from")]
+    actors += [o for pobj in actors for o in kids(pobj, "poss")]  # "withheld £2.4m in payments from Amey"
     if not actors:
         actors = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dative", "dobj")
     yield actors, [token], True
@@ -941,7 +944,8 @@ def harmed(token, sentence):
 def missed(token, sentence):
     """ "Serco missed its targets", "Capita failed to meet deadlines", "Atos could not provide enough staff"."""
     verb_lemma = lemma(token)
-    if verb_lemma == "miss" and any(lemma(o) in TARGET_NOUNS for o in kids(token, "dobj", "nsubjpass")):
+    missed_what = [t for o in kids(token, "dobj", "nsubjpass") for t in [o, *objects_of(o, "of")]]  # "90% of targets"
+    if verb_lemma == "miss" and any(lemma(o) in TARGET_NOUNS for o in missed_what):
         if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:  # "penalised Capita for missing"
             penalised = token.head.head
             yield kids(penalised, "nsubjpass") if is_passive(penalised) else kids(penalised, "dobj"), [token], True
