@@ -144,6 +144,12 @@ READS = [
      [("incident", "service_failure", "Capita", None, "service_failure.not_received")]),
     ("G4S charged the ministry for tagging offenders who were dead or in prison.",
      [("incident", "other", "G4S", None, "incident.overcharged")]),
+    ("Serco, which also bid for the contract, lost out to Mitie.", [("contract", "award", "Mitie", None,
+                                                                     "award.lost_to")]),
+    ("Kier is part of a joint venture that won the £1.3bn contract.",
+     [("contract", "award", "Kier", None, "award.venture_won")]),
+    ("Under the new deal, Capita will provide meals to 50 schools. The contract is worth £8m.",
+     [("contract", "award", "Capita", 8_000_000, "award.under_new_deal")]),
     ("Capita missed 90% of its recruitment targets last year.",
      [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
     ("The council withheld £2.4m in payments from Mitie over poor repairs.",
@@ -205,6 +211,8 @@ IGNORES = [
     "The talks failed to find a buyer for Serco's health business.",  # talks, not a service
     "Capita charged the council for each assessment it carried out.",  # ordinary billing
     "Capita said it was investigating reports of a data breach.",  # not confirmed
+    "Under its existing contract, Serco will provide the service until 2027.",  # an old contract
+    "Kier lost out on the £40m contract.",  # no winner named
     "Patients will not receive letters from Capita until May.",  # a plan
     "Amey has allegedly been fined £48.5m.",  # an allegation
     "Fujitsu is set to receive £180m to extend its contract.",  # a purpose, under a hedge

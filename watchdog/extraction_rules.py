@@ -402,9 +402,10 @@ def governing_verbs(token) -> Iterator[tuple[Any, str]]:
             return
 
 
-def stated(token, allow_inability: bool = False) -> bool:
+def stated(token, allow_inability: bool = False, allow_will: bool = False) -> bool:
     """Whether the trigger states something that happened: no modal, negation, condition or hedging verb governs
-    it. With allow_inability, "could not provide" is a failure that happened, not a hedge."""
+    it. With allow_inability, "could not provide" is a failure that happened, not a hedge; with allow_will, "will
+    provide" is the work of a deal already made."""
     if token.pos_ in ("NOUN", "PROPN") and any(c.lower_ in ("no", "any") and c.dep_ == "det" for c in token.children):
         return False
     if lemma(token) not in HARM_NOUNS and any(lemma(a) in HEDGE_NOUNS and a.pos_ == "NOUN" for a in token.ancestors):
@@ -428,7 +429,8 @@ def stated(token, allow_inability: bool = False) -> bool:
         modals = [child for child in verb.children if child.lower_ in HEDGE_MODALS]  # "must pay" was ordered
         free_relative = lemma(verb) == "be" and any(s.lower_ == "what" for s in kids(verb, "nsubj"))
         inability = allow_inability and negated and all(m.lower_ in ("could", "can", "ca") for m in modals)
-        if modals and all(m.lower_ in ("will", "'ll") for m in modals) and lemma(verb) in SETTLING_VERBS:
+        settled = lemma(verb) in SETTLING_VERBS or allow_will and via == "self"
+        if modals and all(m.lower_ in ("will", "'ll") for m in modals) and settled:
             modals = []  # "Deloitte will also pay £300,000 towards the costs": an order, told as what follows
         if modals and not free_relative and not inability:
             return False
@@ -628,6 +630,41 @@ def award_renewed(token, sentence):
         + [p for prep in kids(contract, "prep") if prep.lower_ in ("with", "to") for p in kids(prep, "pobj")]
     )
     yield holders, [token, contract], False
+
+
+@rule("award.lost_to", CONTRACT, "award")
+def lost_to(token, sentence):
+    """ "Engie, which also bid for the contract, lost out to Mitie": the bidder it lost to won."""
+    if lemma(token) != "lose" or not any(p.lower_ == "out" for p in kids(token, "prt", "advmod")):
+        return
+    if not any(is_contract(t) or lemma(t) in ("bid", "tender") for t in sentence.doc):
+        return
+    winners = objects_of(token, "to")
+    yield winners, [token], False
+
+
+@rule("award.under_new_deal", CONTRACT, "award")
+def under_new_deal(token, sentence):
+    """ "Under the new deal, Sodexo will provide meals to 50 schools": a new contract told through its work."""
+    if lemma(token) not in DUTY_VERBS | {"receive", "get", "earn"}:
+        return
+    deals = [d for d in objects_of(token, "under") if is_contract(d) and any(c.lower_ == "new" for c in d.children)]
+    if deals:
+        yield subjects(token), [token, deals[0]], False
+
+
+@rule("award.venture_won", CONTRACT, "award")
+def venture_won(token, sentence):
+    """ "Costain is part of a joint venture that won the £1.3bn contract": each member's award, shared."""
+    if lemma(token) not in GROUPINGS or lemma(token.head) != "of" and token.dep_ != "pobj":
+        return
+    part = token.head.head
+    if lemma(part) not in ("part", "member", "one") or part.dep_ not in ("attr", "appos"):
+        return
+    won = [c for c in kids(token, "relcl") if lemma(c) in WIN_VERBS | AWARD_VERBS and contract_object(c) is not None]
+    if won:
+        members = kids(part.head, "nsubj") if part.dep_ == "attr" else [part.head]
+        yield members, [won[0], contract_object(won[0])], False
 
 
 @rule("fine.verb", ENFORCEMENT, "fine")
@@ -1048,6 +1085,7 @@ def other_incident(token, sentence):
         yield subjects(token) if not is_passive(token) else objects_of(token, "by"), [token], True
 
 
+WILL_RULES = {"award.under_new_deal"}  # "Under the new deal, Sodexo will provide meals"
 INABILITY_RULES = {"service_failure.missed", "service_failure.not_received"}
 AT_ITS_PLACE = {"inspection_failure", "other", "death_or_injury"}  # "a riot at the G4S-run jail"
 RUNS_A_PLACE = re.compile(r"-run\b|\b(?:run|operated|managed) by\b", re.IGNORECASE)
@@ -1064,7 +1102,7 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
     for token in doc:
         for name, category, kind, finder in RULES:
             for actors, anchors, owned in finder(token, sentence) or ():
-                if not stated(token, allow_inability=name in INABILITY_RULES):
+                if not stated(token, allow_inability=name in INABILITY_RULES, allow_will=name in WILL_RULES):
                     continue
                 suppliers = sentence.suppliers(actors, owned=owned)
                 if not suppliers and category == INCIDENT and (not actors or kind in CONTEXT_WITH_ACTORS):
@@ -1115,7 +1153,8 @@ def incidents_beside(doc, supplier) -> list[Found]:
 def one_of_many(actors: list) -> bool:
     """ "one of six companies that have won places": a sum for all of them is no one supplier's."""
     heads = [a.head.head if a.lower_ in ("that", "which", "who") and a.head.dep_ == "relcl" else a for a in actors]
-    return any(h.tag_ == "NNS" and h.head.lower_ == "of" and lemma(h.head.head) == "one" for h in heads)
+    venture = any(lemma(a) in ("part", "member") for h in actors for a in h.head.children if a.dep_ == "attr")
+    return venture or any(h.tag_ == "NNS" and h.head.lower_ == "of" and lemma(h.head.head) == "one" for h in heads)
 
 
 def sum_holders(token, sentence: Sentence) -> list:
