@@ -150,6 +150,16 @@ READS = [
      [("contract", "award", "Capita", None, "award.venture_won")]),
     ("Under the new deal, Capita will provide meals to 50 schools. The contract is worth £8m.",
      [("contract", "award", "Capita", 8_000_000, "award.under_new_deal")]),
+    ("Capita accidentally emailed the personal details of 3,000 tenants to the wrong people.",
+     [("incident", "data_breach", "Capita", None, "data_breach.exposed")]),
+    ("Mitie tenants were left without heating for weeks, the council said.",
+     [("incident", "service_failure", "Mitie", None, "service_failure.left_without")]),
+    ("A Kier worker lost two fingers in a machine.", [("incident", "death_or_injury", "Kier", None,
+                                                       "death_or_injury")]),
+    ("Mitie's failure to grit roads led to several crashes.",
+     [("incident", "service_failure", "Mitie", None, "service_failure.noun")]),
+    ("Bins went uncollected after Serco failed to send crews.",
+     [("incident", "service_failure", "Serco", None, "service_failure.missed")]),
     ("Capita missed 90% of its recruitment targets last year.",
      [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
     ("The council withheld £2.4m in payments from Mitie over poor repairs.",
@@ -213,6 +223,8 @@ IGNORES = [
     "Capita said it was investigating reports of a data breach.",  # not confirmed
     "Under its existing contract, Serco will provide the service until 2027.",  # an old contract
     "Kier lost out on the £40m contract.",  # no winner named
+    "Serco lost its contract to run the prison.",  # not a limb
+    "Despite their failure to run an effective process, ministers kept faith with Capita.",  # a vague charge
     "Patients will not receive letters from Capita until May.",  # a plan
     "Amey has allegedly been fined £48.5m.",  # an allegation
     "Fujitsu is set to receive £180m to extend its contract.",  # a purpose, under a hedge

@@ -81,7 +81,7 @@ DATA_NOUNS = {"data", "datum", "detail", "address", "record", "information", "fi
               "e", "document", "identity", "photo", "photograph"}  # fmt: skip
 EXPOSE_VERBS = {"expose", "leak", "share", "reveal", "disclose", "lose", "publish", "release", "misplace",
                 "breach", "compromise", "steal", "access", "circulate", "copy", "reach", "obtain", "view",
-                "download", "encrypt", "post", "send"}  # fmt: skip
+                "download", "encrypt", "post", "send", "email", "e-mail", "mail", "forward"}  # fmt: skip
 LOSS_NOUNS = {"exposure", "theft", "loss", "disclosure", "leak", "leaking"}  # "widespread exposure of data"
 BREACH_NOUNS = {"breach", "leak", "hack", "cyberattack", "cyber-attack", "ransomware", "attack", "incident", "phishing"}
 DATA_MODIFIERS = {"data", "datum", "security", "privacy", "gdpr", "cyber", "information", "email", "e", "mail",
@@ -97,19 +97,21 @@ TARGET_NOUNS = {"target", "deadline", "appointment", "visit", "call", "screening
 DELIVER_VERBS = {"deliver", "meet", "provide", "supply", "hit", "achieve", "perform", "complete", "comply",
                  "process", "answer", "staff", "fill", "recruit", "carry", "hand", "maintain", "pay", "respond",
                  "fulfil", "fulfill", "fit", "replace", "repair", "fix", "collect", "clean", "finish", "install",
-                 "clear", "treat", "house", "empty", "upgrade", "build", "open", "launch", "run"}  # fmt: skip
+                 "clear", "treat", "house", "empty", "upgrade", "build", "open", "launch", "run", "send", "grit",
+                 "heat", "feed", "attend", "visit", "supervise"}  # fmt: skip
 # Not "monitor", "ensure", "assess": the stock findings of a regulator about a firm's own conduct.
 FAILURE_NOUNS = {"backlog", "delay", "shortfall", "breakdown", "chaos", "shortage", "outage"}
 FAILINGS = {"failure", "failing", "lapse", "shortcoming", "deficiency"}  # an incident only as "quality failures"
 # Not "serious failings": a regulator's stock finding of misconduct, the reason for a penalty.
 FAILING_KINDS = {"quality", "service", "significant", "systemic", "repeated", "widespread", "catastrophic", "basic",
                  "operational", "performance", "safety", "care"}  # fmt: skip
-BODY_PARTS = {"head", "leg", "arm", "hand", "foot", "feet", "back", "neck", "chest", "body", "finger", "eye",
+BODY_PARTS = {"head", "leg", "arm", "hand", "foot", "feet", "back", "neck", "chest", "body", "finger", "eye", "toe",
               "face", "spine", "skull", "shoulder", "knee", "hip"}  # fmt: skip
 STRIKE_VERBS = {"fall", "strike", "hit", "land", "crush", "trap", "pin", "topple", "collapse", "drop", "swing"}
 BAD_TONE = {"damning", "scathing", "critical", "highly", "excoriating", "withering"}  # "a damning inspection found"
 NOTHING_DONE = {"dead", "nothing", "not", "never", "no", "fictitious", "phantom", "nonexistent", "non-existent",
                 "jail", "prison"}  # fmt: skip
+VAGUE_DUTIES = {"run", "provide", "deliver", "perform", "carry", "operate", "manage", "maintain", "meet", "comply"}
 FALLING_VERBS = {"fall", "slip", "drop", "decline", "deteriorate", "worsen", "collapse", "plummet", "sink"}
 STANDARD_NOUNS = {"standard", "performance", "quality", "service"}  # "standards at Atos had fallen unacceptably"
 REASON_PREPOSITIONS = {"for", "over", "after", "following", "because", "despite"}
@@ -946,6 +948,15 @@ def harm_actors(token, sentence: Sentence) -> list:
     return people
 
 
+def lost_a_limb(token) -> bool:
+    """ "a worker lost two fingers", "lost the sight of one eye"."""
+    if lemma(token) != "lose" or token.pos_ != "VERB":
+        return False
+    return any(
+        lemma(t) in BODY_PARTS | {"sight", "limb"} for o in kids(token, "dobj") for t in [o, *objects_of(o, "of")]
+    )
+
+
 def struck_someone(token) -> bool:
     """ "a block fell onto a worker's leg", "the crane swung back, striking him on the head": something hit a
     person or a person's body."""
@@ -972,7 +983,7 @@ def harmed(token, sentence):
     shares or profits that "fell"."""
     fell = lemma(token) == "fall" and any(lemma(s) in PERSON_NOUNS for s in kids(token, "nsubj"))
     harm = lemma(token) in HARM_VERBS and token.pos_ == "VERB" or lemma(token) in HARM_NOUNS and token.pos_ == "NOUN"
-    if not (fell or harm or struck_someone(token)):
+    if not (fell or harm or struck_someone(token) or lost_a_limb(token)):
         return
     yield harm_actors(token, sentence), [token], True
 
@@ -1015,12 +1026,31 @@ def not_received(token, sentence):
     yield objects_of(token, "from") + [o for d in kids(token, "dobj") for o in objects_of(d, "from")], [token], True
 
 
+@rule("service_failure.left_without", INCIDENT, "service_failure")
+def left_without(token, sentence):
+    """ "Mears tenants were left without heating for weeks", "Engie left the hospital without hot water"."""
+    if lemma(token) != "leave" or not any(p.lower_ == "without" and p.children for p in kids(token, "prep")):
+        return
+    if is_passive(token):
+        yield kids(token, "nsubjpass") + objects_of(token, "by"), [token], True
+    else:
+        yield subjects(token), [token], True
+
+
 @rule("service_failure.noun", INCIDENT, "service_failure")
 def failure_noun(token, sentence):
     """ "a backlog of 20,000 assessments at Capita", "Serco's failures", "delays blamed on Atos"."""
     if token.pos_ != "NOUN" or told_before(token):
         return
     failings = lemma(token) in FAILINGS and any(lemma(c) in FAILING_KINDS for c in kids(token, "amod", "compound"))
+    failings = (
+        failings
+        or lemma(token) == "failure"
+        and any(  # "Amey's failure to grit roads"
+            lemma(c) in DELIVER_VERBS - VAGUE_DUTIES and any(a.lower_ == "to" for a in c.children)
+            for c in kids(token, "acl", "relcl")
+        )
+    )
     if lemma(token) not in FAILURE_NOUNS and not failings:
         return
     found = token.dep_ == "dobj" and lemma(token.head) in FINDING_VERBS | {"identify", "uncover", "reveal"}
