@@ -160,6 +160,12 @@ READS = [
      [("incident", "service_failure", "Mitie", None, "service_failure.noun")]),
     ("Bins went uncollected after Serco failed to send crews.",
      [("incident", "service_failure", "Serco", None, "service_failure.missed")]),
+    ("Serco must pay £1.5m after being convicted of exporting waste illegally.",
+     [("enforcement", "fine", "Serco", 1_500_000, "fine.ordered_to_pay")]),
+    ("The tribunal ordered Mitie to pay £28,000 to a former security guard.",
+     [("enforcement", "compensation", "Mitie", 28_000, "compensation.paid_to")]),
+    ("Capita agreed to pay a £2m penalty to settle the case.", [("enforcement", "fine", "Capita", 2_000_000,
+                                                                "fine.noun")]),
     ("Capita missed 90% of its recruitment targets last year.",
      [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
     ("The council withheld £2.4m in payments from Mitie over poor repairs.",
@@ -224,6 +230,7 @@ IGNORES = [
     "Under its existing contract, Serco will provide the service until 2027.",  # an old contract
     "Kier lost out on the £40m contract.",  # no winner named
     "Serco lost its contract to run the prison.",  # not a limb
+    "The council told Serco to pay £2m for the new vans.",  # no court or regulator: a purchase
     "Despite their failure to run an effective process, ministers kept faith with Capita.",  # a vague charge
     "Patients will not receive letters from Capita until May.",  # a plan
     "Amey has allegedly been fined £48.5m.",  # an allegation

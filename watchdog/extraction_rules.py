@@ -142,6 +142,28 @@ REDUCING_VERBS = {"cut", "reduce", "lower", "slash", "trim", "decrease", "drop",
 VICTIMS = {"investor", "customer", "victim", "claimant", "family", "worker", "employee", "resident", "tenant",
            "patient", "pupil", "parent", "consumer", "policyholder", "member", "client", "saver", "pensioner",
            "detainee", "prisoner"}  # fmt: skip
+ENFORCERS = {
+    "court",
+    "judge",
+    "magistrate",
+    "convict",
+    "guilty",
+    "regulator",
+    "watchdog",
+    "ico",
+    "hse",
+    "frc",
+    "fca",
+    "ofgem",
+    "ofwat",
+    "ofcom",
+    "agency",
+    "tribunal",
+    "prosecute",
+    "sentence",
+    "admit",
+    "plead",
+}
 WON_AFTER = {"go", "become", "manage", "beat", "fight", "overcome", "edge", "outbid", "succeed"}
 COMPANY_NOUNS = {"company", "firm", "business", "division", "arm", "subsidiary", "unit", "group", "contractor",
                  "outsourcer", "supplier", "provider", "operator"}  # fmt: skip
@@ -837,7 +859,7 @@ def paid_to_victims(token, sentence):
     """ "ordered Capita Financial Managers to pay up to £66m to investors", "paid £51m in redress"."""
     if lemma(token) not in ("pay", "hand", "refund") or money_object(token, sentence) is None:
         return
-    if any(lemma(r) in VICTIMS for r in objects_of(token, "to")):
+    if any(lemma(r) in VICTIMS | PERSON_NOUNS | {"guard"} for r in objects_of(token, "to")):
         yield subjects(token), [token], False
 
 
@@ -875,10 +897,28 @@ def settled(token, sentence):
     if lemma(token) != "settle" or not any(lemma(o) in ("claim", "case", "action", "lawsuit", "suit", "dispute")
                                            for o in kids(token, "dobj")):  # fmt: skip
         return
+    if token.dep_ in ("advcl", "xcomp") and any(lemma(t) in PENALTY_NOUNS for t in token.head.subtree):
+        return  # "agreed to pay a £2m penalty to settle the case": the penalty is how it was settled
     yield subjects(token), [token], False
 
 
-@rule("dpa.agreement", ENFORCEMENT, "dpa_penalty")
+@rule("fine.ordered_to_pay", ENFORCEMENT, "fine")
+def ordered_to_pay(token, sentence):
+    """ "Biffa must pay £1.5m after being convicted", "Interserve has been told to pay £4.4m by the data watchdog":
+    a sum a court or regulator orders paid, named by no other word, is a fine."""
+    if lemma(token) != "pay" or money_object(token, sentence) is None:
+        return
+    if any(lemma(t) in PENALTY_NOUNS | {"compensation", "damages", "redress", "back"} for t in token.subtree):
+        return  # its own noun or "back" says what it is
+    if objects_of(token, "to", "towards"):
+        return
+    ordered = token.dep_ == "xcomp" and lemma(token.head) in ("order", "tell", "force", "require", "direct")
+    must = any(c.lower_ == "must" for c in token.children)
+    if not (ordered or must) or not any(lemma(t) in ENFORCERS for t in sentence.doc):
+        return
+    yield subjects(token), [token], False
+
+
 def deferred_prosecution(token, sentence):
     """ "Serco Geografix entered into a deferred prosecution agreement", "a DPA with G4S"."""
     text = token.lower_
