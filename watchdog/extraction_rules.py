@@ -32,7 +32,13 @@ LEMMA_FIXES = {
     "rating": "rate",
     "reappointed": "reappoint",
     "re-appointed": "reappoint",
+    "re-appoint": "reappoint",
+    "re-awarded": "award",
+    "re-award": "award",
+    "re-let": "let",
+    "re-signed": "sign",
 }
+KEPT_WHOLE = [word for word in LEMMA_FIXES if "-" in word]  # the tokenizer would split "re-appointed" in three
 
 CONTRACT_NOUNS = {
     "contract", "deal", "framework", "agreement", "franchise", "concession", "work", "job", "order", "extension",
@@ -265,7 +271,9 @@ def unsigned_sums(doc) -> list[Amount]:
     for token in doc:
         if token.dep_ not in ("dobj", "npadvmod", "attr") or lemma(token.head) not in MONEY_VERBS:
             continue
-        start = token.left_edge.i if token.left_edge.like_num else token.i
+        start = token.i
+        while start > 0 and doc[start - 1].like_num:  # "another 20 million"
+            start -= 1
         phrase = doc[start : token.i + 1]
         match = UNSIGNED.match(phrase.text)
         if match and not any(t.text in ("£", "$", "€") for t in doc[max(0, start - 1) : token.i + 1]):
