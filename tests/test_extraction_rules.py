@@ -169,6 +169,8 @@ READS = [
     ("Mitie has been handed another 20 million to run the service.",
      [("contract", "award", "Mitie", 20_000_000, "award.passive_recipient")]),
     ("Capita has been re-appointed to run the scheme.", [("contract", "award", "Capita", None, "award.appointed")]),
+    ("A company running a care home has been fined £10,000. The council said Mitie, which runs the home, had "
+     "ignored warnings.", [("enforcement", "fine", "Mitie", 10_000, "fine.verb")]),
     ("Capita missed 90% of its recruitment targets last year.",
      [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
     ("The council withheld £2.4m in payments from Mitie over poor repairs.",
@@ -233,6 +235,7 @@ IGNORES = [
     "Under its existing contract, Serco will provide the service until 2027.",  # an old contract
     "Kier lost out on the £40m contract.",  # no winner named
     "Serco lost its contract to run the prison.",  # not a limb
+    "A company has been fined £5,000. Brill Ltd and Serco were not involved.",  # another company is named
     "The council told Serco to pay £2m for the new vans.",  # no court or regulator: a purchase
     "Despite their failure to run an effective process, ministers kept faith with Capita.",  # a vague charge
     "Patients will not receive letters from Capita until May.",  # a plan
@@ -294,3 +297,9 @@ def test_another_pipeline_can_be_named_and_a_missing_one_is_explained(monkeypatc
 def test_a_sum_said_without_a_currency_sign_is_pounds_inferred():
     (fact,) = extract_facts("The ICO fined Capita 14m for failing to keep people's data safe.", KNOWN)
     assert (fact.kind, fact.amounts[0].amount, fact.amounts[0].currency_inferred) == ("fine", 14_000_000, True)
+
+
+def test_a_supplier_named_only_in_the_next_sentence_is_kept_in_the_passage():
+    text = "A company running a care home has been fined £10,000. The council said Mitie runs the home."
+    (fact,) = extract_facts(text, KNOWN)
+    assert (fact.supplier, fact.sentence, fact.amounts[0].amount) == ("Mitie Group plc", text, 10_000)

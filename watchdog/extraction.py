@@ -87,6 +87,7 @@ class Mention:
     end: int
     supplier: KnownSupplier
     referred: bool = False
+    ahead: bool = False  # named in the next sentence ("A company ... was fined. ... Serco, which runs the house")
 
 
 # "a Serco subsidiary", "Serco rivals": another company, named through this one.
@@ -197,6 +198,9 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
             focus = None
         else:
             reach += 1
+    for index, supplier in named_ahead(split, named_by_sentence, mentions).items():
+        match = INDEFINITE.match(split[index])
+        named_by_sentence[index] = [Mention(match.start(1), match.end(1), supplier, referred=True, ahead=True)]
     wanted = [i for i, named in enumerate(named_by_sentence) if named]
     beside = {i: supplier for i, supplier in neighbours_of_one(split, named_by_sentence, mentions).items()
               if BESIDE_WORDS.search(split[i])}  # fmt: skip
@@ -205,7 +209,7 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
     docs = dict(zip(parsed, language().pipe(split[i] for i in parsed), strict=True))
     for index in wanted:
         for found in facts_in_sentence(docs[index], named_by_sentence[index]):
-            facts.append((index, fact_of(found, split, index, any(m.referred for m in named_by_sentence[index]))))
+            facts.append((index, fact_of(found, split, index, named_by_sentence[index])))
     for index, supplier in beside.items():
         if responsible_beside(index, supplier, split, facts, named_by_sentence):
             for found in incidents_beside(docs[index], supplier):
@@ -277,14 +281,36 @@ def told_again(fact: Fact, index: int, facts: list[tuple[int, Fact]]) -> bool:
     )
 
 
-def fact_of(found: Found, split: list[str], index: int, referred: bool) -> Fact:
+# "A company running a house ...", "An outsourcing firm has been fined": a supplier the next sentence names.
+INDEFINITE = re.compile(
+    r"^(?:An?|One) (?:[\w-]+ ){0,3}?((?:company|firm|contractor|outsourcer|supplier|provider|business|operator))\b"
+)
+
+
+def named_ahead(split: list[str], named_by_sentence: list[list[Mention]], mentions: Mentions) -> dict:
+    """Sentences that open on "a company" and name no one, followed by a sentence naming exactly one supplier
+    and no other company: which supplier."""
+    found = {}
+    for index in range(len(split) - 1):
+        if named_by_sentence[index] or not INDEFINITE.match(split[index]):
+            continue
+        following = named_by_sentence[index + 1]
+        suppliers = {m.supplier for m in following if not m.referred}
+        if len(suppliers) == 1 and not mentions.others_named(split[index + 1], following):
+            found[index] = suppliers.pop()
+    return found
+
+
+def fact_of(found: Found, split: list[str], index: int, named: list[Mention]) -> Fact:
     """A fact with its passage: the sentence, with the one before when it names the supplier referred to, and
     the one after when that gives the fact's sum ("The contract, worth £7m, runs to 2030.", "The £14.4m fine was
     issued by a tribunal")."""
     sentence = split[index]
     fact = Fact(found.category, found.kind, found.supplier.name, sentence, found.amounts, found.figures,
                 date_in(sentence), found.rule)  # fmt: skip
-    if referred and index > 0:
+    if any(m.ahead for m in named):
+        fact.sentence = f"{fact.sentence} {split[index + 1]}"
+    elif any(m.referred for m in named) and index > 0:
         fact.sentence = f"{split[index - 1]} {fact.sentence}"
     if fact.category != INCIDENT_CATEGORY and not fact.amounts and index + 1 < len(split):
         amount = value_stated_next(split[index + 1], fact.kind)
