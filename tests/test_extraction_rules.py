@@ -171,6 +171,8 @@ READS = [
     ("Capita has been re-appointed to run the scheme.", [("contract", "award", "Capita", None, "award.appointed")]),
     ("A company running a care home has been fined £10,000. The council said Mitie, which runs the home, had "
      "ignored warnings.", [("enforcement", "fine", "Mitie", 10_000, "fine.verb")]),
+    ("Mitie incurred penalties of £300,000 for missing targets.",
+     [("enforcement", "service_credit", "Mitie", 300_000, "fine.noun")]),
     ("Capita missed 90% of its recruitment targets last year.",
      [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
     ("The council withheld £2.4m in payments from Mitie over poor repairs.",

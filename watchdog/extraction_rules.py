@@ -1044,7 +1044,10 @@ def missed(token, sentence):
     if verb_lemma == "miss" and any(lemma(o) in TARGET_NOUNS for o in missed_what):
         if token.dep_ == "pcomp" and token.head.lower_ in REASON_PREPOSITIONS:  # "penalised Capita for missing"
             penalised = token.head.head
-            yield kids(penalised, "nsubjpass") if is_passive(penalised) else kids(penalised, "dobj"), [token], True
+            if penalised.pos_ == "NOUN":  # "incurred penalties of £300,000 for missing targets"
+                yield noun_frame_actors(penalised, sentence), [token], True
+            else:
+                yield kids(penalised, "nsubjpass") if is_passive(penalised) else kids(penalised, "dobj"), [token], True
             return
         yield (subjects(token) if not is_passive(token) else objects_of(token, "by")), [token], True
     elif verb_lemma == "fail" and any(lemma(x) in DELIVER_VERBS for x in kids(token, "xcomp")):
@@ -1300,6 +1303,8 @@ def kind_in(kind: str, token, doc) -> str:
             return "dpa_penalty"  # the Serious Fraud Office cannot fine: what it agrees with a company is a DPA
         if {lemma(t) for t in doc} & {"deduction", "clawback", "contractual"}:
             return "service_credit"  # "penalised Capita with a credit deduction of £26m"
+        if any(lemma(t) == "miss" and any(lemma(o) in TARGET_NOUNS for o in [*t.subtree, t.head]) for t in doc):
+            return "service_credit"  # "penalties of £300,000 for missing targets": under the contract
         if token.pos_ == "NOUN" and any(
             lemma(t) in ("contractual", "performance", "contract") for t in token.subtree if t.i != token.i
         ):
