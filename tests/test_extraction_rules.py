@@ -173,6 +173,13 @@ READS = [
      "ignored warnings.", [("enforcement", "fine", "Mitie", 10_000, "fine.verb")]),
     ("Mitie incurred penalties of £300,000 for missing targets.",
      [("enforcement", "service_credit", "Mitie", 300_000, "fine.noun")]),
+    ("Serco's £1m fine was the largest of its kind.", [("enforcement", "fine", "Serco", 1_000_000, "fine.noun")]),
+    ("G4S's £109m repayment to the ministry ended the dispute.",
+     [("enforcement", "repayment", "G4S", 109_000_000, "repayment.noun")]),
+    ("The judge fined Kier £600,000, saying the firm had ignored warnings.",
+     [("enforcement", "fine", "Kier", 600_000, "fine.verb")]),
+    ("Mitie's initial £6.5m fine was cut for settlement to £4.23m.",
+     [("enforcement", "fine", "Mitie", 4_230_000, "fine.noun")]),
     ("Capita missed 90% of its recruitment targets last year.",
      [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
     ("The council withheld £2.4m in payments from Mitie over poor repairs.",
@@ -237,6 +244,7 @@ IGNORES = [
     "Under its existing contract, Serco will provide the service until 2027.",  # an old contract
     "Kier lost out on the £40m contract.",  # no winner named
     "Serco lost its contract to run the prison.",  # not a limb
+    "The council will review its contract with Mitie after fines reported to total £1m.",  # a report is no inspector
     "A company has been fined £5,000. Brill Ltd and Serco were not involved.",  # another company is named
     "The council told Serco to pay £2m for the new vans.",  # no court or regulator: a purchase
     "Despite their failure to run an effective process, ministers kept faith with Capita.",  # a vague charge

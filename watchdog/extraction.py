@@ -32,7 +32,7 @@ from watchdog.extraction_rules import ENFORCEMENT as ENFORCEMENT_CATEGORY
 from watchdog.extraction_rules import INCIDENT as INCIDENT_CATEGORY
 from watchdog.items import Figure
 from watchdog.normalise.dates import ReportedDate, parse_date
-from watchdog.normalise.money import Amount
+from watchdog.normalise.money import Amount, find_amounts
 from watchdog.normalise.names import main_name, short_name
 
 __all__ = ["CONTRACT", "ENFORCEMENT_CATEGORY", "INCIDENT_CATEGORY", "Fact", "KnownSupplier", "Mentions",
@@ -149,6 +149,7 @@ class Mentions:
 def language():
     """The spaCy pipeline: $WATCHDOG_SPACY_MODEL, else the small English one this project installs."""
     import spacy
+    from spacy.language import Language
 
     name = os.environ.get(MODEL_VARIABLE) or DEFAULT_MODEL
     try:
@@ -161,7 +162,25 @@ def language():
     for word in KEPT_WHOLE:
         for form in (word, word.capitalize()):
             pipeline.tokenizer.add_special_case(form, [{"ORTH": form}])
+    if not Language.has_factory(SUMS_AS_WORDS):
+        Language.component(SUMS_AS_WORDS, func=sums_as_words)
+    pipeline.add_pipe(SUMS_AS_WORDS, first=True)
     return pipeline
+
+
+SUMS_AS_WORDS = "watchdog_sums_as_words"
+
+
+def sums_as_words(doc):
+    """Each written sum as one token before the tagger and parser see it: "£4.4m" split in three reads as a
+    number and a verb ("m"), and "a £4.4m fine" loses its noun; as one word it is the fine's modifier."""
+    from spacy.util import filter_spans
+
+    spans = [doc.char_span(amount.start, amount.end, alignment_mode="expand") for amount in find_amounts(doc.text)]
+    with doc.retokenize() as retokenizer:
+        for span in filter_spans([span for span in spans if span is not None and len(span) > 1]):
+            retokenizer.merge(span)
+    return doc
 
 
 def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> list[Fact]:

@@ -389,6 +389,7 @@ class Sentence:
         """The suppliers these noun phrases are (or belong to), with those listed beside them ("the companies
         Serco, G4S and Clearsprings")."""
         tokens = [t for token in tokens for t in [token, *(c for a in kids(token, "appos") for c in conjuncts(a))]]
+        tokens += [c for t in tokens if t.i in self.money for c in kids(t, "compound", "nmod", "poss")]  # "PwC £5.1m"
         found = []
         for token in tokens:
             supplier = self.owner_of(token) if owned else self.supplier(token)
@@ -708,13 +709,14 @@ def fine_verb(token, sentence):
     if not actors and is_passive(token):
         actors = subjects(token)
     headline = token.tag_ in ("VBN", "VBD") and not kids(token, "aux", "auxpass") and token.dep_ == "ROOT"
+    headline = headline and not sentence.doc.text.rstrip().endswith((".", "!", "?", '"', "”"))
     if headline and all(a.i in sentence.money or a.like_num for a in actors):
         actors = kids(token, "nsubj")  # a headline: "Serco fined £10,000 over neglect at asylum house"
     if any(a.lower_ in ("who", "whom") for a in actors):
         return  # "a retired partner at the firm, who was separately fined £150,000": a person's fine
     named_after = [sentence.doc[a.i + 1] for a in actors if a.i + 1 < len(sentence.doc)]
     actors += [t for t in named_after if t.i in sentence.owner]  # "fined the construction group Interserve"
-    yield [a for actor in actors for a in conjuncts(actor) if actor.i not in sentence.money], [token], False
+    yield [a for actor in actors for a in conjuncts(actor)], [token], False
 
 
 def noun_frame_actors(noun, sentence: Sentence) -> list:
@@ -762,7 +764,7 @@ def noun_frame_actors(noun, sentence: Sentence) -> list:
 def paying_verb(preposition):
     """The verb of paying a prepositional phrase belongs to: its head, or its head's head ("paid the FCA £51m in
     redress", where the parse hangs "in redress" on "the FCA")."""
-    for candidate in (preposition.head, preposition.head.head):
+    for candidate in list(preposition.ancestors)[:3]:
         if candidate.pos_ in ("VERB", "AUX") and lemma(candidate) in PAY_VERBS:
             return candidate
     return None
@@ -1130,7 +1132,8 @@ def inspectors_found(token, sentence):
     if lemma(token) not in FINDING_VERBS:
         return
     speakers = subjects(token) + objects_of(token, "by")
-    if not any(lemma(t) in INSPECTORS for s in speakers for t in s.subtree):
+    own_words = set(token.subtree) if any(s.is_ancestor(token) for s in speakers) else {token}  # "fines reported"
+    if not any(lemma(t) in INSPECTORS for s in speakers for t in s.subtree if t not in own_words):
         return
     tone = any(lemma(c) in BAD_TONE for s in speakers for c in s.children)
     if not tone and not any(lemma(t) in BAD_FINDINGS for t in token.subtree):
@@ -1385,7 +1388,11 @@ def partitive(path: list) -> bool:
 def reduced_to(span) -> bool:
     """ "cut to £14.4m", "discounted for settlement to 4.23 million pounds"."""
     return any(
-        token.dep_ == "pobj" and token.head.lower_ == "to" and lemma(token.head.head) in REDUCING_VERBS
+        token.dep_ == "pobj"
+        and token.head.lower_ == "to"
+        and any(lemma(a) in REDUCING_VERBS for a in list(token.head.ancestors)[:3])  # "cut for settlement to £4m"
+        or any(c.lower_ == "to" for c in token.children)
+        and lemma(token.head) in REDUCING_VERBS  # "cut ... to £4m", the sum read as a verb
         for token in span
     )
 
