@@ -780,6 +780,8 @@ def fine_noun(token, sentence):
     if told_before(token) and not any(t.i in sentence.money for t in token.subtree):
         return  # "as well as the fine on KPMG": told already
     frame = token.head if misread and token.dep_ == "amod" and token.head.i in sentence.money else token
+    if token.dep_ in ("nmod", "compound") and lemma(token.head) in PENALTY_NOUNS:
+        frame = token.head  # "a £19.2m penalty and £3.7m costs", parsed as the costs' modifier
     yield noun_frame_actors(frame, sentence), [token, frame], False  # "A £14m fine has been handed to": the sum's
 
 
@@ -1353,7 +1355,10 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
             for o in kids(x, "dobj")
         ]  # "£5.6m to cover the costs"
         costs_words = any(lemma(t) == "cost" and t.tag_ == "NNS" for t in path + of_costs)
-        kind = "costs" if owner.category == ENFORCEMENT and costs_words else None
+        said = said_as(span)
+        if owner.category == ENFORCEMENT and owner.kind == "costs" and said == "penalty":
+            owner = penalty_beside(owner, facts, doc[span.end] if span.end < len(doc) else span.root)
+        kind = "costs" if owner.category == ENFORCEMENT and (costs_words or said == "costs") else None
         if kind and owner.kind != "costs":
             costs = next((f for f in facts if f.kind == "costs" and f.supplier == owner.supplier), None)
             if costs is None:
@@ -1373,6 +1378,35 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
             owner.amounts.insert(0, amount)  # "cut from £20m to £14.4m": the sum that stands
         else:
             owner.amounts.append(amount)
+
+
+def said_as(span) -> str | None:
+    """What the words right beside a sum call it, whatever the parse: "£3.7m costs", "£3.7m in costs", "a
+    £19.2m penalty", "a penalty of £19.2m"."""
+    doc = span.doc
+    after = [lemma(t) for t in doc[span.end : span.end + 2]]
+    before = [lemma(t) for t in doc[max(0, span.start - 2) : span.start]]
+    if after[:1] == ["cost"] or after[:1] in (["in"], ["of"]) and after[1:] == ["cost"]:
+        return "costs"
+    if (
+        after[:1]
+        and after[0] in ("fine", "penalty", "sanction")
+        or before[-1:] == ["of"]
+        and before[:1]
+        and before[0] in ("fine", "penalty", "sanction")
+    ):
+        return "penalty"
+    return None
+
+
+def penalty_beside(costs: Found, facts: list[Found], word) -> Found:
+    """The penalty a sum names, when the parse hung it on the costs beside it."""
+    found = next((f for f in facts if f.category == ENFORCEMENT and f.kind not in ("costs",) and f.supplier ==
+                  costs.supplier), None)  # fmt: skip
+    if found is None:
+        found = Found(ENFORCEMENT, kind_in("fine", word, word.doc), costs.supplier, costs.rule + "+penalty")
+        facts.append(found)
+    return found
 
 
 def partitive(path: list) -> bool:
