@@ -755,6 +755,10 @@ def noun_frame_actors(noun, sentence: Sentence) -> list:
         return subjects(verb)
     if noun.dep_ == "pobj" and head.lower_ == "against" and lemma(head.head) in CHALLENGE_VERBS:
         return subjects(head.head)
+    if noun.dep_ == "pobj" and head.lower_ == "of" and head.head.lower_ in ("top", "addition"):
+        clause = head.head.head.head if head.head.head.pos_ == "ADP" else head.head.head  # "On top of the fine,"
+        if clause.pos_ in ("VERB", "AUX"):
+            return kids(clause, "nsubjpass") if is_passive(clause) else subjects(clause)
     if noun.dep_ == "pobj" and head.lower_ in ("in", "as", "towards"):
         payer = paying_verb(head)  # "paid £51m in redress", however the parse hangs "in redress"
         return subjects(payer) if payer is not None else []
