@@ -186,6 +186,8 @@ READS = [
     ("On top of the £1 million fine, Mitie was ordered to pay £130,000 in costs.",
      [("enforcement", "costs", "Mitie", 130_000, "costs.noun"), ("enforcement", "fine", "Mitie", 1_000_000,
                                                                  "fine.noun")]),
+    ("Kier has won a place on a new £750 million highways framework.",
+     [("contract", "award", "Kier", None, "award.won")]),
     ("Capita missed 90% of its recruitment targets last year.",
      [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
     ("The council withheld £2.4m in payments from Mitie over poor repairs.",

@@ -181,6 +181,7 @@ COMPARATIVE_TAGS = {"JJR", "RBR"}
 NOT_A_VALUE = {"bid", "offer", "turnover", "revenue", "profit", "loss", "share", "salary", "bonus", "budget",
                "price", "saving", "pension", "debt", "cost-cutting", "valuation", "income", "sale", "dividend",
                "capitalisation", "capitalization", "earnings", "funding", "investment", "overspend"}  # fmt: skip
+CEILINGS = {"framework", "dps"}  # a framework's value is a ceiling shared by all its suppliers
 TOGETHER = {"combined", "total", "all", "together", "between", "collectively", "joint", "jointly"}
 FIGURE_UNITS = {"people", "person", "patient", "tracer", "staff", "worker", "employee", "prisoner", "detainee",
                 "child", "resident", "record", "address", "customer", "applicant", "claimant", "user", "pupil",
@@ -1349,6 +1350,8 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
         beyond = [token for token in path if token not in span]
         if partitive(beyond) or any(lemma(c) in ("combined", "joint") for t in path for c in kids(t, "amod")):
             continue  # "two of five contracts worth £2bn in all", "a combined fine of £500,000": not one fact's
+        if owner.category == CONTRACT and any(lemma(t) in CEILINGS for t in path):
+            continue  # "a place on the £750m framework": a ceiling its suppliers share, not this one's money
         of_costs = [p for prep in kids(span.root, "prep") if prep.lower_ == "of" for p in kids(prep, "pobj")]
         of_costs += [
             o
