@@ -4,9 +4,11 @@ import gzip
 import json
 import subprocess
 import sys
+import zlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from crawling import last_run
 from fake_portal import REALDATA, fixture
 from sqlalchemy import text
 
@@ -96,8 +98,108 @@ def test_a_broken_file_is_an_error_and_the_rest_is_stored(tmp_path):
     url = f"sqlite:///{tmp_path / 'w.db'}"
     outcome = ingest(url, broken, REALDATA / "fts_release_package_2026-10-06_limit4.json")
     assert outcome.returncode == 1
-    assert "broken.json: cannot be read past release" in outcome.stderr
+    assert "broken.json: cannot be read past byte" in outcome.stderr
     with make_engine(url).connect() as connection:
         ocids = connection.scalars(text("SELECT DISTINCT ocid FROM contracts")).all()
     assert sum(o.startswith("ocds-h6vhtk-") for o in ocids) == 4
     assert sum(o.startswith("ocds-b5fd17-") for o in ocids) > 30  # the releases before the break
+
+
+def stored_ocids(database_url) -> set[str]:
+    with make_engine(database_url).connect() as connection:
+        return set(connection.scalars(text("SELECT DISTINCT ocid FROM contracts")))
+
+
+def test_a_truncated_gzip_stores_what_was_read_and_closes_the_run_failed(database_url, tmp_path):
+    releases = fixture("cf_search_page_2025-01-20_to_2025-01-23_100releases.json")["releases"]
+    lines = [json.dumps(release).encode() + b"\n" for release in releases]
+    compressed = gzip.compress(b"".join(lines))
+    cut = tmp_path / "releases.jsonl.gz"
+    cut.write_bytes(compressed[: len(compressed) // 2])
+    readable = zlib.decompressobj(wbits=31).decompress(cut.read_bytes())
+    whole_lines = readable.count(b"\n")
+    offset = sum(map(len, lines[:whole_lines]))
+    outcome = ingest(database_url, cut)
+    assert outcome.returncode == 1
+    assert f"{cut}: cannot be read past byte {offset} of its uncompressed content" in outcome.stderr
+    assert "Compressed file ended before the end-of-stream marker was reached" in outcome.stderr
+    assert "Traceback" not in outcome.stderr and "Aborted!" not in outcome.stderr
+    assert f"ingest: {whole_lines} releases from 1 files" in outcome.stdout
+    assert stored_ocids(database_url) == {release["ocid"] for release in releases[:whole_lines]}
+    assert 40 < whole_lines < 60
+    run = last_run(make_engine(database_url))
+    assert (run.spider, run.status, run.errors) == ("ingest", "failed", 1)
+    assert run.finished_at is not None
+    assert f"{cut}: cannot be read past byte {offset}" in run.error_summary
+
+
+def test_a_corrupt_first_line_of_json_lines_is_one_error(database_url, tmp_path):
+    releases = fixture("fts_release_package_2026-10-06_limit4.json")["releases"]
+    lines = [json.dumps(release) for release in releases]
+    corrupt = tmp_path / "releases.jsonl"
+    corrupt.write_text("\n".join([lines[0][: len(lines[0]) // 2], *lines[1:]]) + "\n")
+    outcome = ingest(database_url, corrupt)
+    assert outcome.returncode == 1
+    assert f"{corrupt} line 1: not JSON" in outcome.stderr
+    assert stored_ocids(database_url) == {"ocds-h6vhtk-078219", "ocds-h6vhtk-078217", "ocds-h6vhtk-06d285"}
+    run = last_run(make_engine(database_url))
+    assert (run.status, run.errors, run.stats["releases"]) == ("failed", 1, 3)
+    assert f"{corrupt} line 1: not JSON" in run.error_summary
+
+
+# Runs a command and prints its peak resident memory (KiB) last. A child starts with the memory of the process
+# that forks it, so the command is started from this small process, not from the test's own.
+PEAK_MEMORY = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+)
+
+
+def test_a_package_on_one_50_mb_line_is_streamed(tmp_path):
+    page = fixture("cf_search_page_2025-01-20_to_2025-01-23_100releases.json")
+    copies = []
+    for copy_number in range(170):
+        for release in page["releases"]:
+            copies.append(
+                {**release, "ocid": f"{release['ocid']}-{copy_number}", "id": f"{release['id']}-{copy_number}"}
+            )
+    one_line = tmp_path / "package.json"
+    one_line.write_text(json.dumps({**page, "releases": copies}))
+    assert one_line.stat().st_size > 50_000_000
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    command = [sys.executable, "-m", "watchdog", "--db", url]
+    subprocess.run([*command, "db", "upgrade"], check=True, capture_output=True)
+    outcome = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY, *command, "ingest", str(one_line)], capture_output=True, text=True
+    )
+    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    peak_mb = int(outcome.stdout.split()[-1]) / 1024
+    print(
+        f"peak RSS of `watchdog ingest` of a {one_line.stat().st_size / 1e6:.0f} MB one-line package: {peak_mb:.0f} MB"
+    )
+    assert f"ingest: {len(copies)} releases from 1 files" in outcome.stdout
+    assert len(stored_ocids(url)) == 94 * 170
+    assert peak_mb < 300
+
+
+def test_unreadable_values_are_read_when_they_can_be_and_else_a_warning(database_url, tmp_path):
+    page = fixture("fts_release_package_2026-10-06_limit4.json")
+    switch_up = next(release for release in page["releases"] if release["ocid"] == "ocds-h6vhtk-06d285")
+    switch_up["awards"][0]["value"]["amount"] = "£1,000"
+    switch_up["awards"][0]["contractPeriod"]["endDate"] = "2025-02-30"
+    package = tmp_path / "package.json"
+    package.write_text(json.dumps(page))
+    outcome = ingest(database_url, package)
+    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT initial_value, start_on, end_on FROM contracts WHERE ocid = 'ocds-h6vhtk-06d285'")
+        ).one()
+    assert plain(row.initial_value) == Decimal(1000)
+    assert (plain(row.start_on), row.end_on) == ("2026-11-01", None)
+    run = last_run(engine)
+    assert (run.status, run.errors, run.warnings) == ("finished", 0, 1)
+    assert run.stats["first_warnings"] == [
+        "release 094474-2026: award 1 endDate '2025-02-30' is not a date; stored as empty"
+    ]

@@ -11,10 +11,10 @@ import gzip
 import json
 import logging
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +31,10 @@ from watchdog.store import Store, utcnow
 
 logger = logging.getLogger(__name__)
 PACKAGE_ARRAYS = {"releases.item": "release", "records.item": "record", "item": "a bare list"}
+SNIFF_BYTES = 64 * 1024  # of a line, to tell JSON Lines from one JSON document
+MESSAGES_KEPT = 20  # errors and warnings kept on the crawl run
+# What reading a cut-off, corrupt or non-JSON file raises.
+READ_ERRORS = (OSError, EOFError, zlib.error, ValueError, ijson.JSONError)
 
 
 def portals(settings) -> dict[str, Portal]:
@@ -40,10 +44,13 @@ def portals(settings) -> dict[str, Portal]:
     return {cls.ocid_prefix: cls() for cls in classes if issubclass(cls, OCDSSpider)}
 
 
-def open_stream(path: Path) -> IO[bytes]:
+def is_gzipped(path: Path) -> bool:
     with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gzipped else open(path, "rb")
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def open_stream(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if is_gzipped(path) else open(path, "rb")
 
 
 def releases_of(document: dict) -> Iterator[dict]:
@@ -62,15 +69,39 @@ def releases_of(document: dict) -> Iterator[dict]:
         yield document
 
 
-def is_json_lines(path: Path) -> bool:
-    """JSON Lines when the first line is a whole JSON object and more follows."""
-    with open_stream(path) as stream:
-        first = stream.readline()
-        rest = stream.read(64).strip()
+def next_line_start(stream: IO[bytes]) -> tuple[bytes, bool]:
+    """The first SNIFF_BYTES of the next line that is not blank (b"" at the end), and whether that is the whole
+    line; the rest of a longer line is skipped, never held."""
+    start = b""
+    while not start.strip():
+        start = stream.readline(SNIFF_BYTES)
+        if not start:
+            return b"", True
+    rest = start
+    while len(rest) == SNIFF_BYTES and not rest.endswith(b"\n"):
+        rest = stream.readline(SNIFF_BYTES)
+    return start, rest is start
+
+
+def is_json_object(line: bytes) -> bool:
     try:
-        return isinstance(json.loads(first), dict) and bool(rest)
-    except ValueError:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
         return False
+
+
+def is_json_lines(path: Path) -> bool:
+    """JSON Lines when more follows a first line that is a whole JSON object, or when the second line is one
+    (the first may be corrupt). Only the start of each line is read: a package on one line of 50 MB is one
+    JSON document, and is streamed."""
+    with open_stream(path) as stream:
+        first, first_whole = next_line_start(stream)
+        second, second_whole = next_line_start(stream)
+    if not second:
+        return False
+    if first_whole and is_json_object(first):
+        return True
+    return second.lstrip().startswith(b"{") and (not second_whole or is_json_object(second))
 
 
 def streamed_documents(stream: IO[bytes]) -> Iterator[dict]:
@@ -102,27 +133,60 @@ class UnreadableLine(ValueError):
     """A line of a JSON Lines file that is not JSON: one error; the lines after it are still read."""
 
 
+class UnreadableFile(Exception):
+    """The rest of a file cannot be read (cut off, corrupt, not JSON): one error; what came before it is kept."""
+
+    def __init__(self, path: Path, offset: int, error: BaseException) -> None:
+        where = f"byte {offset} of its uncompressed content" if is_gzipped(path) else f"byte {offset}"
+        reason = next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        super().__init__(f"{path}: cannot be read past {where}: {reason}")
+
+
 def pieces_in(path: Path, on_unreadable: Callable[[UnreadableLine], None]) -> Iterator[Piece]:
-    if is_json_lines(path):
-        with open_stream(path) as stream:
-            for number, line in enumerate(stream, 1):
-                if not line.strip():
-                    continue
-                try:
-                    document = orjson.loads(line)
-                except orjson.JSONDecodeError as error:
-                    on_unreadable(UnreadableLine(f"{path} line {number}: not JSON: {error}"))
-                    continue
-                yield from package_pieces(f"{path} line {number}", document)
-        return
-    found = False
+    """The releases of a file, in order; UnreadableFile, naming the byte it stopped at, when the rest cannot be
+    read."""
+    try:
+        json_lines = is_json_lines(path)
+    except READ_ERRORS as error:
+        raise UnreadableFile(path, 0, error) from error
     with open_stream(path) as stream:
+        if json_lines:
+            yield from json_lines_pieces(path, stream, on_unreadable)
+        else:
+            yield from document_pieces(path, stream)
+
+
+def json_lines_pieces(
+    path: Path, stream: IO[bytes], on_unreadable: Callable[[UnreadableLine], None]
+) -> Iterator[Piece]:
+    offset = 0  # the bytes of the whole lines read: where an unreadable rest starts
+    try:
+        for number, line in enumerate(stream, 1):
+            offset += len(line)
+            if not line.strip():
+                continue
+            try:
+                document = orjson.loads(line)
+            except orjson.JSONDecodeError as error:
+                on_unreadable(UnreadableLine(f"{path} line {number}: not JSON: {error}"))
+                continue
+            yield from package_pieces(f"{path} line {number}", document)
+    except READ_ERRORS as error:
+        raise UnreadableFile(path, offset, error) from error
+
+
+def document_pieces(path: Path, stream: IO[bytes]) -> Iterator[Piece]:
+    """The releases of one JSON document, streamed from its release or record array when it has one."""
+    found = False
+    try:
         for document in streamed_documents(stream):
             found = True
             yield from package_pieces(str(path), document)
-    if not found:
-        with open_stream(path) as stream:
+        if not found:
+            stream.seek(0)
             yield from package_pieces(str(path), json.load(stream, parse_float=Decimal))
+    except READ_ERRORS as error:
+        raise UnreadableFile(path, stream.tell(), error) from error
 
 
 def package_pieces(where: str, document: Any) -> Iterator[Piece]:
@@ -142,6 +206,20 @@ class IngestSummary:
     warnings: int = 0
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    first_errors: list[str] = field(default_factory=list)
+    first_warnings: list[str] = field(default_factory=list)
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        if len(self.first_errors) < MESSAGES_KEPT:
+            self.first_errors.append(message)
+        logger.error("%s", message)
+
+    def warning(self, message: str) -> None:
+        self.warnings += 1
+        if len(self.first_warnings) < MESSAGES_KEPT:
+            self.first_warnings.append(message)
+        logger.warning("%s", message)
 
     def lines(self) -> list[str]:
         rate = self.releases / self.seconds if self.seconds else 0
@@ -151,7 +229,8 @@ class IngestSummary:
             f"crawl run {self.run_id}",
             f"  contracts  {count('contracts_new')} new, {count('contracts_updated')} updated",
             f"  items      {self.stored} stored, {self.unchanged} releases seen before, {self.dropped} dropped",
-            f"  errors     {self.errors}, warnings {self.warnings}",
+            f"  errors     {self.errors}, warnings {self.warnings}"
+            + (" (see crawl_runs.error_summary and stats)" if self.errors or self.warnings else ""),
         ]
 
 
@@ -167,43 +246,49 @@ class Ingest:
     def run(self, paths: list[Path], progress: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
         summary = IngestSummary(self.store.start_run("ingest", {"files": [str(p) for p in paths]}))
         started, started_at = time.monotonic(), utcnow()
-        for path in paths:
-            summary.files += 1
-            try:
-                for piece in pieces_in(path, partial(self.unreadable, summary)):
-                    summary.releases += 1
-                    self.add(piece, summary)
-                    if progress and summary.releases % 10_000 == 0:
-                        summary.seconds = time.monotonic() - started
-                        progress(summary)
-            except (OSError, ValueError, ijson.JSONError) as error:
-                summary.errors += 1
-                logger.error("%s: cannot be read past release %d: %s", path, summary.releases, error)
-        self.flush(summary)
-        self.store.analyze()
-        summary.counts = dict(self.store.counts) | after_crawl(self.store.engine, since=started_at)
+        try:
+            for path in paths:
+                summary.files += 1
+                releases_before = summary.releases
+                try:
+                    for piece in pieces_in(path, lambda error: summary.error(str(error))):
+                        summary.releases += 1
+                        self.add(piece, summary)
+                        if progress and summary.releases % 10_000 == 0:
+                            summary.seconds = time.monotonic() - started
+                            progress(summary)
+                except UnreadableFile as error:
+                    summary.error(f"{error}; the {summary.releases - releases_before} releases before it are kept")
+            self.flush(summary)
+            self.store.analyze()
+            summary.counts = dict(self.store.counts) | after_crawl(self.store.engine, since=started_at)
+        except BaseException as error:  # the run's record is closed, whatever stopped it
+            interrupted = isinstance(error, KeyboardInterrupt)
+            summary.error(f"ingest {'interrupted' if interrupted else 'stopped'}: {type(error).__name__}: {error}")
+            self.finish(summary, "interrupted" if interrupted else "failed", type(error).__name__)
+            raise
         summary.seconds = time.monotonic() - started
+        self.finish(summary, "failed" if summary.errors else "finished", "finished")
+        return summary
+
+    def finish(self, summary: IngestSummary, status: str, reason: str) -> None:
         self.store.finish_run(
             summary.run_id,
-            status="failed" if summary.errors else "finished",
-            finish_reason="finished",
+            status=status,
+            finish_reason=reason,
             items_stored=summary.stored,
             items_dropped=summary.dropped,
             errors=summary.errors,
             warnings=summary.warnings,
+            error_summary="\n".join(summary.first_errors) or None,
             stats={
                 "releases": summary.releases,
                 "unchanged": summary.unchanged,
                 "files": summary.files,
                 **summary.counts,
+                "first_warnings": summary.first_warnings,
             },
         )
-        return summary
-
-    @staticmethod
-    def unreadable(summary: IngestSummary, error: UnreadableLine) -> None:
-        summary.errors += 1
-        logger.error("%s", error)
 
     def add(self, piece: Piece, summary: IngestSummary) -> None:
         self.pending.append(piece)
@@ -239,10 +324,9 @@ class Ingest:
             return []
         items = []
         try:
-            mapped = list(contract_items(release, portal, portal.base_url, Fetch(), fingerprint))
+            mapped = list(contract_items(release, portal, portal.base_url, Fetch(), fingerprint, summary.warning))
         except (AttributeError, TypeError, ValueError) as error:
-            summary.errors += 1
-            logger.error("release %s cannot be read (%s); skipped", release.get("id"), error)
+            summary.error(f"release {release.get('id')} cannot be read ({error}); skipped")
             return []
         for item in mapped:
             try:
@@ -251,7 +335,5 @@ class Ingest:
                 summary.dropped += 1
                 logger.warning("release %s dropped: %s", release.get("id"), error)
                 continue
-            if item.suppliers_count and item.suppliers_count > len(item.suppliers):
-                summary.warnings += 1  # suppliers without a name, logged by the mapping
             items.append(item)
         return items

@@ -11,9 +11,9 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ import orjson
 
 from watchdog.items import BuyerRef, ContractItem, SourceDocument, SupplierRef
 from watchdog.normalise.dates import parse_day, parse_timestamp
+from watchdog.normalise.money import lone_amount
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +74,42 @@ def release_fingerprint(release: dict) -> str:
     return fingerprint(data)
 
 
-def amount(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
+@dataclass
+class ValueReader:
+    """Reads the sums and dates of one release: a value that cannot be read is None, and `warn` is told which
+    release and field it was."""
+
+    release_id: str | None
+    warn: Callable[[str], None]
+
+    def unreadable(self, field: str, value: Any, kind: str) -> None:
+        self.warn(f"release {self.release_id}: {field} {value!r} is not {kind}; stored as empty")
+
+    def money(self, value: Any, field: str, currency: str | None) -> Decimal | None:
+        """A number, or a sum written as text ("£1,000") in `currency` or none."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, bool):
+            try:
+                return Decimal(str(value))
+            except InvalidOperation:
+                written = lone_amount(str(value))
+                if written and written[1] in (None, currency):
+                    return written[0]
+        self.unreadable(field, value, f"an amount in {currency}" if currency else "an amount")
         return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
+
+    def day(self, value: Any, field: str) -> date | None:
+        day = parse_day(value)
+        if day is None and text(value):
+            self.unreadable(field, value, "a date")
+        return day
+
+    def timestamp(self, value: Any, field: str) -> datetime | None:
+        moment = parse_timestamp(value)
+        if moment is None and text(value):
+            self.unreadable(field, value, "a date")
+        return moment
 
 
 def text(value: Any) -> str | None:
@@ -166,15 +196,23 @@ def cpv_codes(tender: dict) -> list[str]:
 
 
 def contract_items(
-    release: dict, portal: Portal, base_url: str, fetch: Fetch, fingerprint: str | None = None
+    release: dict,
+    portal: Portal,
+    base_url: str,
+    fetch: Fetch,
+    fingerprint: str | None = None,
+    warn: Callable[[str], None] = logger.warning,
 ) -> Iterator[ContractItem]:
     """The contract items of one release: one per award, or one for the procurement before award.
 
-    `fingerprint` is the release's fingerprint when the caller has worked it out already."""
+    `fingerprint` is the release's fingerprint when the caller has worked it out already; `warn` is told of
+    what is kept incomplete (a value that cannot be read, a supplier without a name)."""
     parties = {party.get("id"): party for party in release.get("parties") or [] if isinstance(party, dict)}
     tender = release.get("tender") or {}
     tender_value = tender.get("value") or {}
-    release_at = parse_timestamp(release.get("date"))
+    tender_currency = text(tender_value.get("currency"))
+    read = ValueReader(text(release.get("id")), warn)
+    release_at = read.timestamp(release.get("date"), "date")
     title = text(tender.get("title"))
     common = {
         "ocid": text(release.get("ocid")) or "",
@@ -198,8 +236,6 @@ def contract_items(
             content_type="application/json",
         ),
     }
-    # A tender giving a range (minValue) states its most in `value`.
-    maximum = amount(tender_value.get("amount")) if tender.get("minValue") else None
     contracts_by_award = {str(c.get("awardID")): c for c in release.get("contracts") or [] if c.get("awardID")}
     awards = [award for award in release.get("awards") or [] if isinstance(award, dict)]
     if not awards:
@@ -207,25 +243,31 @@ def contract_items(
             **common,
             title=title,
             status=text(tender.get("status")),
-            published_at=parse_timestamp(tender.get("datePublished")) or release_at,
-            start_on=parse_day((tender.get("contractPeriod") or {}).get("startDate")),
-            end_on=parse_day((tender.get("contractPeriod") or {}).get("endDate")),
-            maximum_value=amount(tender_value.get("amount")),
-            currency=text(tender_value.get("currency")),
+            published_at=read.timestamp(tender.get("datePublished"), "tender datePublished") or release_at,
+            start_on=read.day((tender.get("contractPeriod") or {}).get("startDate"), "tender startDate"),
+            end_on=read.day((tender.get("contractPeriod") or {}).get("endDate"), "tender endDate"),
+            maximum_value=read.money(tender_value.get("amount"), "tender amount", tender_currency),
+            currency=tender_currency,
         )
         return
+    # A tender giving a range (minValue) states its most in `value`.
+    maximum = (
+        read.money(tender_value.get("amount"), "tender amount", tender_currency) if tender.get("minValue") else None
+    )
     framework = sets_up_framework(tender)
     for award in awards:
         value = award.get("value") or {}
+        currency = text(value.get("currency")) or tender_currency
+        where = f"award {text(award.get('id'))}"
         contract = contracts_by_award.get(str(award.get("id")), {})
         period = award.get("contractPeriod") or contract.get("period") or tender.get("contractPeriod") or {}
         listed = [supplier_ref(s, parties) for s in award.get("suppliers") or [] if isinstance(s, dict)]
         named = [ref for ref in listed if ref.name]
         if len(named) < len(listed):
-            logger.warning(
-                "release %s award %s: %d of %d suppliers have no name; the award is kept with the others",
-                release.get("id"), award.get("id"), len(listed) - len(named), len(listed),
-            )  # fmt: skip
+            warn(
+                f"release {release.get('id')} award {award.get('id')}: {len(listed) - len(named)} of {len(listed)} "
+                "suppliers have no name; the award is kept with the others"
+            )
         yield ContractItem(
             **common,
             award_id=text(award.get("id")) or "",
@@ -234,12 +276,12 @@ def contract_items(
             suppliers_count=len(listed),
             is_framework=framework,
             status=text(award.get("status")),
-            published_at=parse_timestamp(award.get("datePublished")) or release_at,
-            awarded_on=parse_day(award.get("date")),
-            start_on=parse_day(period.get("startDate")),
-            end_on=parse_day(period.get("endDate")),
-            initial_value=amount(value.get("amount")),
-            initial_value_gross=amount(value.get("amountGross")),
+            published_at=read.timestamp(award.get("datePublished"), f"{where} datePublished") or release_at,
+            awarded_on=read.day(award.get("date"), f"{where} date"),
+            start_on=read.day(period.get("startDate"), f"{where} startDate"),
+            end_on=read.day(period.get("endDate"), f"{where} endDate"),
+            initial_value=read.money(value.get("amount"), f"{where} amount", currency),
+            initial_value_gross=read.money(value.get("amountGross"), f"{where} amountGross", currency),
             maximum_value=maximum,
-            currency=text(value.get("currency")) or text(tender_value.get("currency")),
+            currency=currency,
         )

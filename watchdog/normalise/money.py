@@ -61,6 +61,12 @@ SHARED_MULTIPLIER = re.compile(
     re.IGNORECASE,
 )
 
+# A sum written alone where a number belongs: "£1,000", "1,000.50", "GBP 2.5m", "1000 EUR".
+LONE_AMOUNT = re.compile(
+    rf"\s*(?:(?P<symbol>{SYMBOL})\s?|(?P<code>{CODE})\s?)?(?P<number>{NUMBER})(?P<multiplier>{MULTIPLIER})?"
+    rf"(?:\s?(?P<trailing_code>{CODE}))?\s*",
+    re.IGNORECASE,
+)
 
 CURRENCY_WORDS = {"dollar": "USD", "euro": "EUR", "pound": "GBP"}
 WORD_COUNTS = {"half a": Decimal("0.5"), "a": Decimal(1), "one": Decimal(1), "two": Decimal(2), "three": Decimal(3),
@@ -96,6 +102,17 @@ def to_decimal(number: str, multiplier: str | None) -> Decimal | None:
     if multiplier:
         value *= MULTIPLIERS[multiplier.strip().lower()]
     return value if value.is_finite() and 0 <= value < ABSURD else None
+
+
+def lone_amount(text: str) -> tuple[Decimal, str | None] | None:
+    """A sum written alone where a number belongs ("£1,000"): its value and the currency it names, if any;
+    None for any other text."""
+    match = LONE_AMOUNT.fullmatch(text)
+    value = to_decimal(match["number"], match["multiplier"]) if match else None
+    if value is None:
+        return None
+    currency = match["trailing_code"] or match["code"] or SYMBOLS.get((match["symbol"] or "").upper())
+    return value, currency.upper() if currency else None
 
 
 def _amount_of(match: re.Match, text: str) -> Amount | None:
