@@ -7,11 +7,13 @@ import os
 
 import pytest
 from postgres_server import PostgresServer, find_bindir
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from watchdog import db
+from watchdog.reader import READER_URL_VARIABLE, create_reader
 
 POSTGRES_URL_VARIABLE = "WATCHDOG_TEST_POSTGRES_URL"
+READER_NAME = "watchdog_test_reader"
 database_numbers = itertools.count()
 
 
@@ -60,3 +62,16 @@ def engine(database_url):
     db.upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def reader_url(database_url, engine, monkeypatch):
+    """The URL `query` and `export --sql` run people's SQL with, also set in $WATCHDOG_READER_URL: on PostgreSQL a
+    reader role made as `watchdog db create-reader` makes it (grants are per database), on SQLite the database's."""
+    if engine.dialect.name != "postgresql":
+        return database_url
+    with engine.begin() as connection:
+        create_reader(connection, READER_NAME, password=None)
+    url = make_url(database_url).set(username=READER_NAME).render_as_string(hide_password=False)
+    monkeypatch.setenv(READER_URL_VARIABLE, url)
+    return url

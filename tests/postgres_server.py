@@ -15,6 +15,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
+# A database test that means PostgreSQL only (its roles, its server): the `database_url` fixture's one backend.
+only_postgresql = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
 
 def find_bindir() -> Path | None:
     if shutil.which("pg_ctl"):

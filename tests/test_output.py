@@ -51,7 +51,7 @@ FINE = EnforcementItem(
 
 
 @pytest.fixture
-def pennies_db(engine, database_url):
+def pennies_db(engine, database_url, reader_url):
     Store(engine).write([contract(1, TRANSPORT, "9481113.51"), contract(2, CLEANING, "25755000"), FINE])
     return database_url
 
