@@ -2,7 +2,9 @@
 
 Each (window start, cursor) has a queue of replies: faults first, then the page. Once a queue is down to
 its last reply, that reply is served again, so a second crawl of the window sees the same page.
-Anything not scripted gets an empty release package; paths other than the API's get a 404.
+Anything not scripted gets the releases published (`publish`) within the window asked, in one page; paths
+other than the API's get a 404. `before_reply`, when set, is called with each search request's query first:
+a test holds a request there, or does something to the database while the crawl waits.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -49,11 +52,16 @@ def too_many_requests(retry_after: str | None = None) -> Reply:
 
 
 class FakePortal(LocalServer):
-    def __init__(self, live_url: str, search_path: str, from_parameter: str, envelope: dict) -> None:
-        self.live_url, self.search_path, self.from_parameter = live_url, search_path, from_parameter
+    def __init__(
+        self, live_url: str, search_path: str, from_parameter: str, envelope: dict, until_parameter: str = ""
+    ) -> None:
+        self.live_url, self.search_path = live_url, search_path
+        self.from_parameter, self.until_parameter = from_parameter, until_parameter
         self.envelope = {k: v for k, v in envelope.items() if k not in ("releases", "links")}
         self.script: dict[tuple[str, str | None], deque[Reply]] = {}
+        self.published: list[tuple[str, list[dict]]] = []
         self.requests: list[dict[str, str]] = []
+        self.before_reply: Callable[[dict[str, str]], None] | None = None
         super().__init__()
 
     def page(self, releases: list[dict], window_from: str, cursor: str | None = None) -> Reply:
@@ -67,12 +75,18 @@ class FakePortal(LocalServer):
     def add(self, window_from: str, cursor: str | None, *replies: Reply) -> None:
         self.script[(window_from, cursor)] = deque(replies)
 
+    def publish(self, moment: str, releases: list[dict]) -> None:
+        """Releases the API lists in any window (from inclusive, until exclusive) that holds `moment`."""
+        self.published.append((moment, releases))
+
     def reply_to(self, path: str, query: dict[str, str]) -> Reply:
         if path != self.search_path:
             return Reply(404, b"not found", {"Content-Type": "text/plain"})
-        queue = self.script.get((query.get(self.from_parameter), query.get("cursor")))
+        window_from, window_until = query.get(self.from_parameter, ""), query.get(self.until_parameter, "")
+        queue = self.script.get((window_from, query.get("cursor")))
         if not queue:
-            return self.page([], query.get(self.from_parameter, ""))
+            listed = [r for at, releases in self.published if window_from <= at < window_until for r in releases]
+            return self.page(listed, window_from)
         return queue.popleft() if len(queue) > 1 else queue[0]
 
     def answer(self, path: str, headers) -> tuple[int, dict[str, str], bytes]:
@@ -80,5 +94,7 @@ class FakePortal(LocalServer):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path == self.search_path:
             self.requests.append(query)
+            if self.before_reply:
+                self.before_reply(query)
         reply = self.reply_to(parts.path, query)
         return reply.status, reply.headers, reply.body

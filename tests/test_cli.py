@@ -7,8 +7,11 @@ from decimal import Decimal
 import pytest
 import serco
 from click.testing import CliRunner
+from postgres_server import only_postgresql
+from sqlalchemy import create_engine, make_url, text
 
 from watchdog.cli import main
+from watchdog.reader import READER_URL_VARIABLE
 from watchdog.store import Store
 
 REFUSED = [
@@ -24,6 +27,17 @@ REFUSED = [
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
     "SELECT lo_creat(-1)",
     "INSERT INTO suppliers (name, name_key, first_seen_at, last_seen_at) VALUES ('a', 'a', '2020-01-01', '2020-01-01')",
+    # A server function's name quoted, split by a comment, escaped, or its call given as text to run.
+    """select "pg_read_file"('/etc/passwd', 0, 40)""",
+    "select pg_read_file/* a comment */('/etc/passwd', 0, 40)",
+    """select pg_catalog . "pg_read_file" ( -- a comment
+    '/etc/passwd', 0, 40)""",
+    """select U&"\\0070g_read_file"('/etc/passwd', 0, 40)""",
+    """select U&"!0070g_read_file" /* */ UESCAPE '!' ('/etc/passwd', 0, 40)""",
+    "select query_to_xml('select pg_read_'||'file(''/etc/passwd'', 0, 40)', true, false, '')",
+    """select "lo_import"('/etc/passwd')""",
+    "select pg_stat_file('/etc/passwd')",
+    """select "pg_terminate_backend"(pid) from pg_stat_activity where usename = current_user""",
 ]
 
 
@@ -32,7 +46,7 @@ def run(database_url, *args):
 
 
 @pytest.fixture
-def serco_db(engine, database_url):
+def serco_db(engine, database_url, reader_url):
     Store(engine).write(serco.ALL_ITEMS)
     return database_url
 
@@ -128,3 +142,78 @@ def test_supplier_by_name_and_ambiguity(serco_db):
     ambiguous = CliRunner().invoke(main, ["--db", serco_db, "supplier", "serco g"])
     assert ambiguous.exit_code == 1
     assert "2 suppliers match" in ambiguous.output
+
+
+@only_postgresql
+@pytest.mark.parametrize("command", [["query"], ["export", "--sql"]])
+def test_sql_is_not_run_as_a_superuser(serco_db, monkeypatch, command):
+    monkeypatch.delenv(READER_URL_VARIABLE)
+    result = CliRunner().invoke(main, ["--db", serco_db, *command, "SELECT name FROM suppliers"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: queries are not run as postgres, which is a superuser: make a reader role with "
+        "`watchdog db create-reader` and give its URL in $WATCHDOG_READER_URL or --reader-url\n"
+    )
+
+
+@pytest.fixture
+def owner_url(postgres_server_url, database_url):
+    """The database owned by a role that is no superuser (the crawl's, say), and migrated by it."""
+    database = make_url(database_url).database
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE ROLE watchdog_test_owner LOGIN"))
+        connection.execute(text(f'ALTER DATABASE "{database}" OWNER TO watchdog_test_owner'))
+    url = make_url(database_url).set(username="watchdog_test_owner").render_as_string(hide_password=False)
+    assert run(url, "db", "upgrade").exit_code == 0
+    yield url
+    with create_engine(database_url, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text("REASSIGN OWNED BY watchdog_test_owner TO postgres"))
+        connection.execute(text("DROP OWNED BY watchdog_test_owner"))
+    with admin.connect() as connection:
+        connection.execute(text("DROP ROLE watchdog_test_owner"))
+    admin.dispose()
+
+
+@only_postgresql
+def test_sql_is_not_run_as_the_owner_of_the_tables(owner_url, monkeypatch):
+    monkeypatch.delenv(READER_URL_VARIABLE, raising=False)
+    result = CliRunner().invoke(main, ["--db", owner_url, "query", "SELECT name FROM suppliers"])
+    assert result.exit_code == 1
+    assert "not run as watchdog_test_owner, which is the owner of the tables: make a reader role" in result.output
+
+
+def test_create_reader_makes_the_role_and_can_run_again(engine, database_url):
+    first = run(database_url, "db", "create-reader", "--name", "watchdog_test_new_reader", "--password", "it's")
+    second = run(database_url, "db", "create-reader", "--name", "watchdog_test_new_reader")
+    assert first.exit_code == second.exit_code == 0
+    if engine.dialect.name == "sqlite":
+        assert first.output == "Nothing to do: SQLite has no roles, and `query` opens it read-only already.\n"
+        return
+    reader_url = make_url(database_url).set(username="watchdog_test_new_reader", password="it's")
+    assert first.output.splitlines()[-1] == f"export WATCHDOG_READER_URL={reader_url.render_as_string()}"
+    assert "***@" in first.output
+    with engine.connect() as connection:
+        role = connection.execute(
+            text("SELECT rolcanlogin, rolsuper, rolinherit FROM pg_roles WHERE rolname = 'watchdog_test_new_reader'")
+        ).one()
+        tables = connection.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE has_table_privilege('watchdog_test_new_reader', c.oid, 'SELECT')), "
+                "count(*) FILTER (WHERE has_table_privilege('watchdog_test_new_reader', c.oid, "
+                "'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')), count(*) "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v')"
+            )
+        ).one()
+    assert tuple(role) == (True, False, False)
+    readable, writable, total = tables
+    assert (readable, writable) == (total, 0)
+    assert total > 20
+
+
+@only_postgresql
+def test_create_reader_refuses_to_make_the_owner_a_reader(engine, database_url):
+    result = CliRunner().invoke(main, ["--db", database_url, "db", "create-reader", "--name", "postgres"])
+    assert result.exit_code == 1
+    assert "postgres creates or owns the tables; the reader must be another role" in result.output

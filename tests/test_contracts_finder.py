@@ -3,12 +3,13 @@
 import gzip
 import hashlib
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from crawling import crawl, last_run, table_counts
-from fake_portal import CF_RATE_LIMIT, HTML_WITH_200, SERVER_ERROR, FakePortal, fixture
+from fake_portal import CF_RATE_LIMIT, HTML_WITH_200, SERVER_ERROR, FakePortal, fixture, too_many_requests
 from sqlalchemy import text
 
 SEARCH = "/Published/Notices/OCDS/Search"
@@ -54,7 +55,9 @@ def test_a_crawl_with_faults_stores_every_good_release(portal, engine, database_
     assert "rate limited (HTTP 403)" in result.stderr and "waiting 300 s" in result.stderr
 
     run = last_run(engine)
-    assert (run.status, run.errors, run.retries) == ("failed", 2, 2)
+    # Retries: the rate limit, the server error, and each unreadable page asked for once more before its window fails.
+    assert (run.status, run.errors, run.retries) == ("failed", 2, 4)
+    assert [r["publishedFrom"] for r in portal.requests].count(day(21)) == 2
     assert run.stats["watchdog/rate_limited"] == 1
     assert run.stats["watchdog/releases"] == 102
     assert "not valid JSON" in run.error_summary
@@ -86,6 +89,32 @@ def test_a_crawl_with_faults_stores_every_good_release(portal, engine, database_
         "WHERE company_number = '06279757'",
     )
     assert (solirius.supplier_name, Decimal(solirius.contracts_value_gbp)) == ("Solirius Ltd", 60000000)
+
+
+def test_a_429_is_waited_out_and_an_unreadable_page_is_asked_again_once(engine, database_url):
+    """A 429 with Retry-After and one without; an HTML page with status 200 and a cut-off body, each once:
+    every window is read in full."""
+    with FakePortal("https://www.contractsfinder.service.gov.uk", SEARCH, "publishedFrom", PAGE) as portal:
+        quarters = [PAGE["releases"][i : i + 25] for i in range(0, 100, 25)]
+        truncated = portal.page(SOUTHAMPTON, day(22))
+        truncated.body = truncated.body[: len(truncated.body) // 2]
+        portal.add(day(20), None, too_many_requests("7"), portal.page(quarters[0], day(20)))
+        portal.add(day(21), None, HTML_WITH_200, portal.page(quarters[1], day(21)))
+        portal.add(day(22), None, truncated, portal.page(SOUTHAMPTON, day(22)))
+        portal.add(day(23), None, too_many_requests(), portal.page(quarters[2], day(23)))
+        result = crawl(database_url, "contracts_finder", f"base_url={portal.url}", *WINDOW)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "rate limited (HTTP 429)" in result.stderr
+    assert "waiting 7 s" in result.stderr and "waiting 300 s" in result.stderr  # Retry-After, else 5 minutes
+    assert "not valid JSON" in result.stderr and "asking again" in result.stderr
+    run = last_run(engine)
+    assert (run.status, run.errors, run.retries) == ("finished", 0, 4)
+    assert run.watermark == datetime(2025, 1, 24, tzinfo=UTC)
+    assert Counter(r["publishedFrom"] for r in portal.requests) == {day(n): 2 for n in (20, 21, 22, 23)}
+    releases = {release["id"] for release in quarters[0] + quarters[1] + SOUTHAMPTON + quarters[2]}
+    with engine.connect() as connection:
+        assert set(connection.scalars(text("SELECT release_id FROM contract_releases"))) == releases
 
 
 def test_a_corrected_award_shows_the_latest_value_and_keeps_the_history(portal, engine, database_url):

@@ -16,13 +16,17 @@ import click
 from sqlalchemy.exc import DBAPIError
 from tabulate import tabulate
 
-from watchdog import awards, db, review
+from watchdog import awards, db, reader, review
 from watchdog.crawl import EXIT_ERRORS, EXIT_NOT_STARTED, CannotStart, project_settings, run_crawl
 from watchdog.ingest import Ingest
 from watchdog.readonly import (
+    QUERY_TIMEOUT_SECONDS,
+    QueryStopped,
     StatementRefused,
+    duration_text,
     is_money_column,
     output_rows,
+    parse_duration,
     read_only_connection,
     run_select,
     table_or_view_query,
@@ -72,6 +76,28 @@ def db_current(url: str) -> None:
     click.echo(f"{current or 'empty (no schema)'}: {state}")
 
 
+@db_group.command("create-reader")
+@click.option("--name", default=reader.DEFAULT_READER_NAME, show_default=True, help="The reader role's name.")
+@click.option("--password", help="Its password (left as it is if not given).")
+@click.pass_obj
+def db_create_reader(url: str, name: str, password: str | None) -> None:
+    """Make (or repair) the PostgreSQL role that `query` and `export --sql` run as: it can only SELECT.
+
+    Run it with a --db URL that can create roles and owns the tables; it is safe to run again.
+    """
+    engine = db.make_engine(url)
+    if engine.dialect.name != "postgresql":
+        click.echo("Nothing to do: SQLite has no roles, and `query` opens it read-only already.")
+        return
+    try:
+        with engine.begin() as connection:
+            reader.create_reader(connection, name, password)
+    except (ValueError, DBAPIError) as error:
+        raise refused(error) from error
+    click.echo(f"{name} can read the tables and views, and change nothing. Give people's queries its URL:")
+    click.echo(f"export {reader.READER_URL_VARIABLE}={reader.reader_url(engine.url, name, password)}")
+
+
 def pairs(values: Iterable[str], option: str) -> dict[str, str]:
     """NAME=VALUE options as a dict."""
     found = {}
@@ -93,8 +119,9 @@ def crawl(url: str, spider: str, arguments: tuple[str, ...], settings: tuple[str
 
     \b
     Spiders: contracts_finder, find_a_tender, hse_convictions, sfo_dpas, news (see README for their arguments).
-    Exit status: 0 finished cleanly; 1 finished, but some pages failed (see crawl_runs);
-    2 could not start (unknown spider, bad argument, database to upgrade).
+    Exit status: 0 finished cleanly; 1 some work failed (pages not read, items not stored) or the crawl did not
+    finish (stopped by a signal or Ctrl-C): see crawl_runs; 2 could not start (unknown spider, bad argument,
+    database to upgrade).
     """
     try:
         summary = run_crawl(spider, pairs(arguments, "-a"), pairs(settings, "-s"), url)
@@ -102,8 +129,7 @@ def crawl(url: str, spider: str, arguments: tuple[str, ...], settings: tuple[str
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_NOT_STARTED)
     click.echo("\n".join(summary.lines()))
-    if summary.errors:
-        sys.exit(EXIT_ERRORS)
+    sys.exit(summary.exit_status)
 
 
 @main.command("ingest")
@@ -113,7 +139,8 @@ def crawl(url: str, spider: str, arguments: tuple[str, ...], settings: tuple[str
 def ingest(url: str, files: tuple[Path, ...], batch_size: int) -> None:
     """Load OCDS bulk files: release or record packages, JSON Lines, or .gz of any of these.
 
-    Exit status 1 if a file could not be read to its end (what came before is stored).
+    Exit status 1 if a file could not be read to its end (what came before is stored) or a line or release could
+    not be read; the errors, and values stored as empty, are on the crawl_runs row.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     engine = db.make_engine(url)
@@ -328,10 +355,45 @@ def contracts_refresh(url: str) -> None:
     click.echo(f"{changed} rows changed")
 
 
+QUERY_FAILURES = (StatementRefused, reader.NotAReader, QueryStopped, DBAPIError)
+
+
 def refused(error: Exception) -> click.ClickException:
     if isinstance(error, DBAPIError):
         return click.ClickException(f"the database refused the query: {str(error.orig).splitlines()[0]}")
-    return click.ClickException(str(error))
+    failure = click.ClickException(str(error))
+    if isinstance(error, QueryStopped):
+        failure.exit_code = error.exit_status
+    return failure
+
+
+class Duration(click.ParamType):
+    """A length of time as a person writes it (30s, 10min, 1h), in seconds."""
+
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None, context: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, context)
+
+
+TIMEOUT = click.option(
+    "--timeout",
+    type=Duration(),
+    default=duration_text(QUERY_TIMEOUT_SECONDS),
+    show_default=True,
+    help="Stop the query if it runs longer than this (30s, 10min, 1h). Ctrl-C stops it too.",
+)
+READER_URL = click.option(
+    "--reader-url",
+    envvar=reader.READER_URL_VARIABLE,
+    help="PostgreSQL: run the SQL as this reader role (see `watchdog db create-reader`; "
+    f"also read from ${reader.READER_URL_VARIABLE}).",
+)
 
 
 @main.command("export")
@@ -339,8 +401,12 @@ def refused(error: Exception) -> click.ClickException:
 @click.option("--sql", help="Export the result of this SELECT instead of a table or view.")
 @click.option("-o", "--output", default="-", show_default=True, help="CSV file to write; - for standard output.")
 @click.option("--excel", is_flag=True, help="Start the file with a byte-order mark so Excel reads accents right.")
+@TIMEOUT
+@READER_URL
 @click.pass_obj
-def export(url: str, name: str | None, sql: str | None, output: str, excel: bool) -> None:
+def export(
+    url: str, name: str | None, sql: str | None, output: str, excel: bool, timeout: float, reader_url: str | None
+) -> None:
     """Write a table or view (or a query's result) as CSV, row by row, with a header; money to the penny.
 
     NAME is a table or view, e.g. supplier_record, supplier_events, contracts.
@@ -349,14 +415,14 @@ def export(url: str, name: str | None, sql: str | None, output: str, excel: bool
         raise click.UsageError("give either a table or view NAME, or --sql, not both")
     stream = sys.stdout if output == "-" else open(output, "w", newline="", encoding="utf-8")
     try:
-        with read_only_connection(url) as connection:
+        with read_only_connection(reader_url or url, timeout, readers_only=bool(sql)) as connection:
             result = run_select(connection, sql or table_or_view_query(connection, name))
             if excel:
                 stream.write("\ufeff")
             writer = csv.writer(stream)
             writer.writerow(result.keys())
             writer.writerows(output_rows(result))
-    except (StatementRefused, DBAPIError) as error:
+    except QUERY_FAILURES as error:
         raise refused(error) from error
     finally:
         if stream is not sys.stdout:
@@ -372,15 +438,20 @@ def cell(value: object) -> object:
 @main.command("query")
 @click.argument("sql")
 @click.option("--limit", default=1000, show_default=True, help="Show at most this many rows.")
+@TIMEOUT
+@READER_URL
 @click.pass_obj
-def query(url: str, sql: str, limit: int) -> None:
-    """Run one read-only SELECT and print the rows as a table (money to the penny, right-aligned)."""
+def query(url: str, sql: str, limit: int, timeout: float, reader_url: str | None) -> None:
+    """Run one read-only SELECT and print the rows as a table (money to the penny, right-aligned).
+
+    On PostgreSQL it runs as a reader role, never as a superuser or a role that can write.
+    """
     try:
-        with read_only_connection(url) as connection:
+        with read_only_connection(reader_url or url, timeout, readers_only=True) as connection:
             result = run_select(connection, sql)
             rows = list(islice(output_rows(result), limit + 1))
             headers = list(result.keys())
-    except (StatementRefused, DBAPIError) as error:
+    except QUERY_FAILURES as error:
         raise refused(error) from error
     money_right = ["right" if is_money_column(name) else "left" for name in headers]
     table = [[cell(v) for v in row] for row in rows[:limit]]
@@ -398,14 +469,17 @@ def supplier(url: str, wanted: Iterable[str]) -> None:
     WANTED is a company number (242246 or 00242246) or a name (Serco, "Serco Ltd").
     """
     wanted = " ".join(wanted)
-    with read_only_connection(url) as connection:
-        matches = find_suppliers(connection, wanted)
-        if not matches:
-            raise click.ClickException(f"no supplier matches {wanted!r}")
-        if len(matches) > 1:
-            listing = "\n".join(f"  {m.company_number or '(no number)':>12}  {m.name}" for m in matches)
-            raise click.ClickException(
-                f"{len(matches)} suppliers match {wanted!r}; name one by company number or full name:\n{listing}"
-            )
-        for line in record_lines(connection, matches[0].supplier_id):
-            click.echo(line)
+    try:
+        with read_only_connection(url) as connection:
+            matches = find_suppliers(connection, wanted)
+            if not matches:
+                raise click.ClickException(f"no supplier matches {wanted!r}")
+            if len(matches) > 1:
+                listing = "\n".join(f"  {m.company_number or '(no number)':>12}  {m.name}" for m in matches)
+                raise click.ClickException(
+                    f"{len(matches)} suppliers match {wanted!r}; name one by company number or full name:\n{listing}"
+                )
+            for line in record_lines(connection, matches[0].supplier_id):
+                click.echo(line)
+    except QueryStopped as error:
+        raise refused(error) from error

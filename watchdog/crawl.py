@@ -33,19 +33,30 @@ class CrawlSummary:
     def errors(self) -> int:
         return self.count("log_count/ERROR")
 
+    @property
+    def status(self) -> str:
+        """The run's status as its crawl_runs row has it: finished, failed or interrupted; unknown if unrecorded."""
+        return self.stats.get("watchdog/status", "unknown")
+
+    @property
+    def exit_status(self) -> int:
+        """0 when the run finished cleanly; 1 when some work failed or it did not finish."""
+        return EXIT_OK if self.status == "finished" else EXIT_ERRORS
+
     def lines(self) -> list[str]:
-        status = "finished with errors" if self.errors else "finished"
         reason = self.stats.get("finish_reason", "unknown")
         count = self.count
+        not_stored = count("watchdog/items_not_stored")
         return [
-            f"{self.spider}: {status} ({reason}) in {self.seconds:.0f} s, "
+            f"{self.spider}: {self.status}{'' if reason == 'finished' else f' ({reason})'} in {self.seconds:.0f} s, "
             f"crawl run {self.stats.get('watchdog/crawl_run_id')}",
             f"  requests        {count('downloader/request_count')}",
             f"  pages           {count('watchdog/pages')}: {count('watchdog/releases')} releases, "
             f"{count('watchdog/cases')} cases, {count('watchdog/articles')} articles",
             f"  contracts       {count('watchdog/contracts_new')} new, {count('watchdog/contracts_updated')} updated, "
             f"{count('watchdog/releases_unchanged')} releases seen before",
-            f"  items           {count('watchdog/items_stored')} stored, {count('watchdog/items_dropped')} dropped",
+            f"  items           {count('watchdog/items_stored')} stored, {count('watchdog/items_dropped')} dropped"
+            + (f", {not_stored} not stored (the database could not write)" if not_stored else ""),
             f"  waits, retries  {count('watchdog/rate_limited')} rate limits, {count('retry/count')} retries",
             f"  errors          {self.errors}, warnings {count('log_count/WARNING')}"
             + (" (see crawl_runs.error_summary)" if self.errors else ""),

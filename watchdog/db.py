@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 
 DEFAULT_DATABASE_URL = "sqlite:///watchdog.db"
 DATABASE_URL_VARIABLE = "WATCHDOG_DATABASE_URL"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a write waits for another program's write lock
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -26,26 +26,27 @@ def database_url(explicit: str | None = None) -> str:
     return url
 
 
-def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
+def _configure_sqlite_connection(dbapi_connection, _connection_record, busy_timeout: float) -> None:
     # WAL lets a journalist's SQL client read while a crawl writes; the busy timeout makes
     # two overlapping crawls wait for each other instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
 
 
-def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """An engine for the configured database; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(url: str | None = None, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs) -> Engine:
+    """An engine for the configured database; SQLite gets foreign keys, WAL and a busy timeout (in seconds)."""
     url = database_url(url)
     if url.startswith("postgresql"):
         # Times are stored in UTC; the session reads them (and takes date() of them) in UTC too.
         kwargs.setdefault("connect_args", {"options": "-c timezone=UTC"})
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _configure_sqlite_connection)
+        configure = functools.partial(_configure_sqlite_connection, busy_timeout=sqlite_busy_timeout)
+        event.listen(engine, "connect", configure)
     return engine
 
 
@@ -83,6 +84,11 @@ def head_revision(engine: Engine) -> str | None:
 
 
 @functools.cache
-def shared_engine(url: str | None = None) -> Engine:
+def shared_engine(url: str | None = None, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Engine:
     """One engine per database URL for a whole process, shared by the pipeline and the extensions."""
-    return make_engine(url)
+    return make_engine(url, sqlite_busy_timeout)
+
+
+def crawl_engine(settings) -> Engine:
+    """The shared engine of the database a crawl's Scrapy settings name."""
+    return shared_engine(settings.get("WATCHDOG_DATABASE_URL"), settings.getfloat("WATCHDOG_SQLITE_BUSY_TIMEOUT"))

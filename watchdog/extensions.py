@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.utils.asyncio import create_looping_call
+from sqlalchemy.exc import SQLAlchemyError
 
-from watchdog.db import shared_engine
+from watchdog.db import crawl_engine
 from watchdog.review import after_crawl
-from watchdog.store import Store, utcnow
+from watchdog.store import Store, database_reason, utcnow
+
+logger = logging.getLogger(__name__)
 
 ERRORS_KEPT = 20
 INTERRUPTED_REASONS = {"shutdown", "cancelled"}
+# A run still `running` that has reported no progress for this many progress intervals was killed.
+SILENT_INTERVALS_ABANDONED = 10
 
 
 class ErrorCollector(logging.Handler):
@@ -29,13 +36,17 @@ class ErrorCollector(logging.Handler):
 
 
 class CrawlRunRecorder:
-    """Opens a `crawl_runs` row when a spider starts and fills in its counts and status when it ends."""
+    """Opens a `crawl_runs` row when a spider starts, writes its counts and watermark so far every
+    WATCHDOG_PROGRESS_INTERVAL seconds, and its counts and status when it ends. When it opens, it marks abandoned
+    the runs of the same spider left `running` and silent for ten intervals: killed, they could not say so."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.store = Store(shared_engine(crawler.settings.get("WATCHDOG_DATABASE_URL")))
+        self.store = Store(crawl_engine(crawler.settings))
         self.errors = ErrorCollector()
         self.run_id: int | None = None
+        self.progress_interval = crawler.settings.getfloat("WATCHDOG_PROGRESS_INTERVAL")
+        self.progress = create_looping_call(self.record_progress)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -46,6 +57,7 @@ class CrawlRunRecorder:
     def spider_opened(self, spider: Spider) -> None:
         logging.getLogger().addHandler(self.errors)
         self.started_at = utcnow()
+        self.abandon_silent_runs(spider.name)
         self.run_id = self.store.start_run(spider.name, getattr(spider, "arguments", None))
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
         # Spiders never touch the database: what they need to know of earlier crawls is handed to them here.
@@ -53,15 +65,52 @@ class CrawlRunRecorder:
             spider.previous_watermark = self.store.last_watermark(spider.name)
         if hasattr(spider, "known_urls"):
             spider.known_urls, spider.feed_validators = self.store.news_memory()
+        self.progress.start(self.progress_interval, now=False)
+
+    def abandon_silent_runs(self, spider_name: str) -> None:
+        silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
+        for run_id, last_heard_at in self.store.abandon_silent_runs(spider_name, silent_since):
+            logger.warning(
+                "crawl run %d of %s was left running, with no progress since %s (killed?): marked abandoned",
+                run_id,
+                spider_name,
+                last_heard_at.isoformat(timespec="seconds"),
+            )
+
+    def counts(self) -> dict[str, Any]:
+        """The run's counts, first errors, Scrapy's counters and watermark, as its crawl_runs row holds them."""
+        stats = self.crawler.stats
+        return {
+            "requests": stats.get_value("downloader/request_count", 0),
+            "items_stored": stats.get_value("watchdog/items_stored", 0),
+            "items_dropped": stats.get_value("watchdog/items_dropped", 0),
+            "errors": stats.get_value("log_count/ERROR", 0),
+            "warnings": stats.get_value("log_count/WARNING", 0),
+            "retries": stats.get_value("retry/count", 0),
+            "error_summary": "\n".join(self.errors.messages) or None,
+            "watermark": getattr(self.crawler.spider, "watermark", None),
+            "stats": {
+                key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in stats.get_stats().items()
+            },
+        }
+
+    def record_progress(self) -> None:
+        try:
+            self.store.record_progress(self.run_id, **self.counts())
+        except SQLAlchemyError as error:  # the database busy or away: the next interval tries again
+            logger.warning("could not record the crawl's progress: %s", database_reason(error))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.progress.running:
+            self.progress.stop()
         logging.getLogger().removeHandler(self.errors)
         stats = self.crawler.stats
         try:
             for name, count in after_crawl(self.store.engine, since=self.started_at).items():
                 stats.set_value(f"watchdog/{name}", count)
         except Exception:  # the crawl's own record must still be closed
-            logging.getLogger(__name__).exception("applying identity decisions and groups after the crawl failed")
+            logger.exception("applying identity decisions and groups after the crawl failed")
         errors = stats.get_value("log_count/ERROR", 0)
         if reason in INTERRUPTED_REASONS:
             status = "interrupted"
@@ -69,20 +118,5 @@ class CrawlRunRecorder:
             status = "failed"
         else:
             status = "finished"
-        self.store.finish_run(
-            self.run_id,
-            status=status,
-            finish_reason=reason,
-            requests=stats.get_value("downloader/request_count", 0),
-            items_stored=stats.get_value("watchdog/items_stored", 0),
-            items_dropped=stats.get_value("watchdog/items_dropped", 0),
-            errors=errors,
-            warnings=stats.get_value("log_count/WARNING", 0),
-            retries=stats.get_value("retry/count", 0),
-            error_summary="\n".join(self.errors.messages) or None,
-            watermark=getattr(spider, "watermark", None),
-            stats={
-                key: value.isoformat() if isinstance(value, datetime) else value
-                for key, value in stats.get_stats().items()
-            },
-        )
+        stats.set_value("watchdog/status", status)
+        self.store.finish_run(self.run_id, status=status, finish_reason=reason, **self.counts())

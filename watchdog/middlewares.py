@@ -42,7 +42,8 @@ class PoliteRetryMiddleware:
     long as Retry-After asks, else the spider's default for that status, capped at WATCHDOG_MAX_WAIT. Server
     errors and timeouts wait exponentially longer each time (WATCHDOG_BACKOFF seconds, doubled). Every wait is
     multiplied by WATCHDOG_WAIT_SCALE, which tests set small. While it waits, no other request goes out:
-    the watchdog spiders make one request at a time.
+    the watchdog spiders make one request at a time. A spider asking for a page again after a pause says how long
+    in the request's `wait_before` meta (seconds).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -70,6 +71,11 @@ class PoliteRetryMiddleware:
             return None
         asked = retry_after_seconds(response)
         return min(asked if asked is not None else default, self.max_wait)
+
+    async def process_request(self, request: Request) -> None:
+        wait = request.meta.pop("wait_before", None)
+        if wait:
+            await self.sleep(min(wait, self.max_wait))
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry"):

@@ -37,7 +37,7 @@ INCIDENT_KINDS = ("data_breach", "death_or_injury", "service_failure", "inspecti
 DATE_PRECISIONS = ("day", "month", "year", "unknown")
 BASES = ("official", "reported")
 DOCUMENT_KINDS = ("procurement", "regulator", "news", "other")
-CRAWL_STATUSES = ("running", "finished", "failed", "interrupted")
+CRAWL_STATUSES = ("running", "finished", "failed", "interrupted", "abandoned")
 CANDIDATE_STATUSES = ("open", "rejected")
 DECISION_ACTIONS = ("merge", "split", "reject", "group", "ungroup")
 SUPERSEDED_REASONS = ("awarded", "republished", "person")
@@ -552,9 +552,18 @@ class CrawlRun(Base):
     spider: Mapped[str] = mapped_column(String(100), index=True, comment="Which spider (or ingest) ran.")
     arguments: Mapped[dict[str, Any] | None] = mapped_column(comment="The arguments it was given, as JSON.")
     started_at: Mapped[datetime] = mapped_column(comment="When it started (UTC).")
-    finished_at: Mapped[datetime | None] = mapped_column(comment="When it ended (UTC); empty while running.")
+    finished_at: Mapped[datetime | None] = mapped_column(
+        comment="When it ended (UTC); empty while running. For an abandoned run, the last time it reported progress."
+    )
+    last_progress_at: Mapped[datetime | None] = mapped_column(
+        comment="When its counts and watermark were last written (UTC): every WATCHDOG_PROGRESS_INTERVAL seconds "
+        "while it runs, and at its end."
+    )
     status: Mapped[str] = mapped_column(
-        String(20), comment="running, finished (no errors), failed (errors counted) or interrupted."
+        String(20),
+        comment="running; finished (everything asked for was read and stored); failed (errors counted); "
+        "interrupted (stopped before the end: a signal, Ctrl-C); abandoned (killed: it stopped reporting progress "
+        "while running, and a later run of its spider found it so).",
     )
     finish_reason: Mapped[str | None] = mapped_column(String(100), comment="Scrapy's reason for closing.")
     requests: Mapped[int] = mapped_column(Integer, server_default="0", comment="HTTP requests made.")

@@ -1,6 +1,6 @@
 """Scrapy settings for every watchdog spider; a spider tightens them for its source in custom_settings."""
 
-from watchdog.db import database_url
+from watchdog.db import SQLITE_BUSY_TIMEOUT, database_url
 
 BOT_NAME = "watchdog"
 SPIDER_MODULES = ["watchdog.spiders"]
@@ -18,6 +18,11 @@ EXTENSIONS = {"watchdog.extensions.CrawlRunRecorder": 500}
 
 WATCHDOG_DATABASE_URL = database_url()
 WATCHDOG_BATCH_SIZE = 500
+# Seconds a write waits for another program's write lock on a SQLite file before that batch is not stored.
+WATCHDOG_SQLITE_BUSY_TIMEOUT = SQLITE_BUSY_TIMEOUT
+# Seconds between writes of a running crawl's counts and watermark to its crawl_runs row. A run silent for ten
+# intervals when the next run of its spider starts is marked abandoned.
+WATCHDOG_PROGRESS_INTERVAL = 60.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from w3lib.url import canonicalize_url
 
 from watchdog.awards import refresh_awards
@@ -203,8 +203,16 @@ INCIDENTS = EventTables(
 
 @dataclass
 class Rejected:
+    """An item the database did not store, and why. When the database itself could not write (locked by another
+    program, unreachable, full), the item is not at fault and may be stored by trying again later."""
+
     item: FactItem
     reason: str
+    database_unavailable: bool = False
+
+
+def database_reason(error: SQLAlchemyError) -> str:
+    return str(error.orig if hasattr(error, "orig") else error).splitlines()[0]
 
 
 class Store:
@@ -218,7 +226,9 @@ class Store:
 
     def write(self, items: Sequence[FactItem], now: datetime | None = None) -> list[Rejected]:
         """Write items in one transaction; if the database refuses the batch, write them one by one,
-        so a bad item is rejected alone. Returns the rejected items with the database's reason."""
+        so a bad item is rejected alone. Returns the rejected items with the database's reason.
+        If the database cannot write at all (OperationalError: locked, unreachable, full), the whole batch is
+        returned as not stored at once: trying each item would only wait out the same lock again."""
         now = now or utcnow()
         try:
             counts: Counter[str] = Counter()
@@ -231,10 +241,13 @@ class Store:
                 if isinstance(item, ContractItem) and item.release_fingerprint
             )
             return []
+        except OperationalError as error:
+            self.resolver.forget()
+            return [Rejected(item, database_reason(error), database_unavailable=True) for item in items]
         except SQLAlchemyError as error:
             self.resolver.forget()
             if len(items) == 1:
-                return [Rejected(items[0], str(error.orig if hasattr(error, "orig") else error).splitlines()[0])]
+                return [Rejected(items[0], database_reason(error))]
         logger.warning("a batch of %d items failed; writing them one at a time", len(items))
         return [rejected for item in items for rejected in self.write([item], now)]
 
@@ -588,8 +601,39 @@ class Store:
                 .limit(1)
             )
 
-    def finish_run(self, run_id: int, **counts: Any) -> None:
+    def record_progress(self, run_id: int, **counts: Any) -> None:
+        """Write a running crawl's counts and watermark so far. A run another found silent, and marked abandoned,
+        is running again when it reports."""
         with self.engine.begin() as connection:
             connection.execute(
-                update(crawl_runs).where(crawl_runs.c.id == run_id).values(finished_at=utcnow(), **counts)
+                update(crawl_runs)
+                .where(crawl_runs.c.id == run_id)
+                .values(status="running", finished_at=None, last_progress_at=utcnow(), **counts)
             )
+
+    def finish_run(self, run_id: int, **counts: Any) -> None:
+        now = utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(crawl_runs)
+                .where(crawl_runs.c.id == run_id)
+                .values(finished_at=now, last_progress_at=now, **counts)
+            )
+
+    def abandon_silent_runs(self, spider: str, silent_since: datetime) -> list[tuple[int, datetime]]:
+        """Mark abandoned the spider's runs still `running` that have reported no progress since `silent_since`
+        (a killed process reports none): each ends when it last reported. Returns their ids and those times."""
+        last_heard = func.coalesce(crawl_runs.c.last_progress_at, crawl_runs.c.started_at)
+        with self.engine.begin() as connection:
+            silent = connection.execute(
+                select(crawl_runs.c.id, last_heard).where(
+                    crawl_runs.c.spider == spider, crawl_runs.c.status == "running", last_heard < silent_since
+                )
+            ).all()
+            for run_id, heard_at in silent:
+                connection.execute(
+                    update(crawl_runs)
+                    .where(crawl_runs.c.id == run_id, crawl_runs.c.status == "running")
+                    .values(status="abandoned", finished_at=heard_at)
+                )
+        return [(run_id, heard_at) for run_id, heard_at in silent]

@@ -1,8 +1,9 @@
 """What every watchdog spider shares, and the base of the OCDS procurement spiders.
 
 An OCDS spider asks its source's search API for one date window at a time, follows `links.next` through the
-window's pages, and yields contract items. It knows which windows it finished, so the crawl's watermark
-(where the next incremental crawl resumes) never passes a window that failed.
+window's pages, and yields contract items. It knows which windows it finished, and the storage pipeline tells it
+which items were stored, so the crawl's watermark (where the next incremental crawl resumes) never passes a window
+that failed or one with an item the database could not store.
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ class OCDSSpider(WatchdogSpider):
         self.previous_watermark: datetime | None = None
         self.windows: list[Window] = []
         self.finished_windows: set[Window] = set()
+        # Items yielded and not yet settled by the storage pipeline, by id, with the window each came from.
+        self.unsettled_items: dict[int, Window] = {}
+        self.unstored_windows: set[Window] = set()
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
@@ -168,11 +172,28 @@ class OCDSSpider(WatchdogSpider):
 
     @property
     def watermark(self) -> datetime | None:
-        """Where the next crawl may resume: the start of the first window not finished, or the end of the last."""
+        """Where the next crawl may resume: the start of the first window not finished (not read to its end, or
+        with an item not stored yet or not at all), or the end of the last."""
         if not self.windows:
             return None
         unfinished = [window for window in self.windows if window not in self.finished_windows]
-        return unfinished[0][0] if unfinished else self.windows[-1][1]
+        unfinished += [*self.unstored_windows, *self.unsettled_items.values()]
+        return min(window[0] for window in unfinished) if unfinished else self.windows[-1][1]
+
+    def track(self, item: ContractItem, window: Window) -> ContractItem:
+        """Remember the window an item came from until the storage pipeline settles it."""
+        lost = self.unsettled_items.get(id(item))
+        if lost is not None:  # an earlier item with this id left the pipeline unsettled: it was not stored
+            self.unstored_windows.add(lost)
+        self.unsettled_items[id(item)] = window
+        return item
+
+    def item_settled(self, item: ContractItem, stored: bool) -> None:
+        """Called by the storage pipeline: the item was stored (or dropped for a reason of its own), or not stored
+        because the database could not write, so its window is not finished."""
+        window = self.unsettled_items.pop(id(item), None)
+        if window is not None and not stored:
+            self.unstored_windows.add(window)
 
     def query_time(self, moment: datetime) -> str:
         return moment.astimezone(self.query_timezone).strftime("%Y-%m-%dT%H:%M:%S")
@@ -209,14 +230,10 @@ class OCDSSpider(WatchdogSpider):
         try:
             package = json.loads(body_text(response), parse_float=Decimal)
         except ValueError as error:
-            self.logger.error(
-                "%s (%s): not valid JSON (%s); the rest of this window is skipped", where, response.url, error
-            )
+            yield from self.unreadable_page(response, where, f"not valid JSON ({error})")
             return
         if not isinstance(package, dict) or not isinstance(package.get("releases", []), list):
-            self.logger.error(
-                "%s (%s): not an OCDS release package; the rest of this window is skipped", where, response.url
-            )
+            yield from self.unreadable_page(response, where, "not an OCDS release package")
             return
         releases = [release for release in package.get("releases") or [] if isinstance(release, dict)]
         self.crawler.stats.inc_value("watchdog/pages")
@@ -228,7 +245,7 @@ class OCDSSpider(WatchdogSpider):
             except (AttributeError, TypeError, ValueError) as error:
                 self.logger.error("%s: release %r cannot be read (%s); skipped", where, release.get("id"), error)
                 continue
-            yield from items
+            yield from (self.track(item, window) for item in items)
 
         next_link = (package.get("links") or {}).get("next")
         if next_link:
@@ -244,6 +261,18 @@ class OCDSSpider(WatchdogSpider):
                 len(self.finished_windows),
                 len(self.windows),
             )
+
+    def unreadable_page(self, response: Response, where: str, problem: str) -> Iterator[scrapy.Request]:
+        """A page that is not a release package (an HTML page with status 200, a cut-off body) is asked for once
+        more after a pause (WATCHDOG_BACKOFF seconds); the second time, the rest of its window is given up."""
+        if response.meta.get("asked_again"):
+            self.logger.error("%s (%s): %s; the rest of this window is skipped", where, response.url, problem)
+            return
+        pause = self.settings.getfloat("WATCHDOG_BACKOFF")
+        self.logger.warning("%s (%s): %s; asking again in %.0f s", where, response.url, problem, pause)
+        self.crawler.stats.inc_value("retry/count")
+        meta = {**response.request.meta, "asked_again": True, "wait_before": pause}
+        yield response.request.replace(dont_filter=True, meta=meta)
 
     def resume_after_missing_next(self, window: Window, releases: list[dict], where: str) -> Iterator[scrapy.Request]:
         """A full page with no next link: the API lost its cursor. Ask again from the newest release seen."""

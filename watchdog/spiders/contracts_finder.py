@@ -23,11 +23,13 @@ class ContractsFinderSpider(OCDSSpider):
     resume_overlap = timedelta(hours=6)
     earliest_date = datetime(2011, 1, 1, tzinfo=UTC)
     custom_settings = {**OCDSSpider.custom_settings, "DOWNLOAD_DELAY": 1.0}
-    # Its rate limit answers 403 with an HTML page: "no further requests until after 5 minutes".
-    rate_limit_waits = {403: 300.0}
+    # Its rate limit answers 403 with an HTML page: "no further requests until after 5 minutes"; or 429, with
+    # Retry-After or without (then the same 5 minutes).
+    rate_limit_waits = {403: 300.0, 429: 300.0}
 
     def is_rate_limited(self, response: Response) -> bool:
-        return b"rate limit" in response.body.lower()
+        """Any 429; a 403 only with its rate limit page (another 403 is a refusal, not a wait)."""
+        return response.status == 429 or b"rate limit" in response.body.lower()
 
     def notice_id(self, release: dict) -> str | None:
         """The notice's GUID: a release id is the GUID and a version number."""
