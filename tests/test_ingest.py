@@ -203,3 +203,56 @@ def test_unreadable_values_are_read_when_they_can_be_and_else_a_warning(database
     assert run.stats["first_warnings"] == [
         "release 094474-2026: award 1 endDate '2025-02-30' is not a date; stored as empty"
     ]
+
+
+def test_a_killed_ingest_is_marked_abandoned_by_the_next_and_a_live_one_is_left_running(database_url, tmp_path):
+    engine = make_engine(database_url)
+    subprocess.run([sys.executable, "-m", "watchdog", "--db", database_url, "db", "upgrade"], check=True)
+    long_ago, just_now = datetime(2026, 1, 5, 2, 0, tzinfo=UTC), datetime.now(UTC)
+    with engine.begin() as connection:
+        for started_at, stored in ((long_ago, 4000), (just_now, 10)):
+            connection.execute(
+                text(
+                    "INSERT INTO crawl_runs (spider, started_at, last_progress_at, status, items_stored) "
+                    "VALUES ('ingest', :started, :started, 'running', :stored)"
+                ),
+                {"started": started_at, "stored": stored},
+            )
+    outcome = ingest(database_url, REALDATA / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json")
+    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    assert "was left running, with no progress since 2026-01-05T02:00:00" in outcome.stderr
+    with engine.connect() as connection:
+        runs = connection.execute(
+            text("SELECT status, items_stored, finished_at FROM crawl_runs WHERE spider = 'ingest' ORDER BY id")
+        ).all()
+    assert [(status, stored) for status, stored, _ in runs] == [("abandoned", 4000), ("running", 10), ("finished", 100)]
+    assert plain(runs[0].finished_at) == "2026-01-05 02:00:00"
+
+
+def test_releases_the_database_could_not_store_are_an_error_and_stored_by_the_next_ingest(monkeypatch, tmp_path):
+    from watchdog.crawl import project_settings
+    from watchdog.ingest import Ingest
+    from watchdog.store import Rejected, Store
+
+    database_url = f"sqlite:///{tmp_path / 'watchdog.db'}"
+    subprocess.run([sys.executable, "-m", "watchdog", "--db", database_url, "db", "upgrade"], check=True)
+    source = REALDATA / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json"
+    locked = {"calls": 0}
+    real_write = Store.write
+
+    def write_while_locked(store, items, now=None):
+        locked["calls"] += 1
+        if locked["calls"] == 1:  # what Store.write returns when another program holds the write lock
+            return [Rejected(item, "database is locked", database_unavailable=True) for item in items]
+        return real_write(store, items, now)
+
+    monkeypatch.setattr(Store, "write", write_while_locked)
+    first = Ingest(database_url, project_settings(database_url, {}), batch_size=60).run([source])
+    assert (first.not_stored, first.dropped, first.errors) == (60, 0, 1)
+    assert first.first_errors == ["could not store 60 items: database is locked"]
+    releases = json.loads(source.read_text())["releases"]
+    assert stored_ocids(database_url) == {release["ocid"] for release in releases[60:]}
+    assert last_run(make_engine(database_url)).status == "failed"
+    again = Ingest(database_url, project_settings(database_url, {})).run([source])
+    assert (again.errors, again.unchanged) == (0, 40)
+    assert stored_ocids(database_url) == {release["ocid"] for release in releases}

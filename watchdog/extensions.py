@@ -13,14 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from watchdog.db import crawl_engine
 from watchdog.review import after_crawl
-from watchdog.store import Store, database_reason, utcnow
+from watchdog.store import SILENT_INTERVALS_ABANDONED, Store, database_reason, utcnow
 
 logger = logging.getLogger(__name__)
 
 ERRORS_KEPT = 20
 INTERRUPTED_REASONS = {"shutdown", "cancelled"}
-# A run still `running` that has reported no progress for this many progress intervals was killed.
-SILENT_INTERVALS_ABANDONED = 10
 
 
 class ErrorCollector(logging.Handler):

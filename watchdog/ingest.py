@@ -14,6 +14,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -21,13 +22,14 @@ from typing import IO, Any
 import ijson
 import orjson
 from scrapy.spiderloader import SpiderLoader
+from sqlalchemy.exc import SQLAlchemyError
 
 from watchdog.db import make_engine
 from watchdog.items import ContractItem, InvalidItem
 from watchdog.ocds import Fetch, Portal, contract_items, release_fingerprint
 from watchdog.review import after_crawl
 from watchdog.spiders.base import OCDSSpider
-from watchdog.store import Store, utcnow
+from watchdog.store import SILENT_INTERVALS_ABANDONED, Store, database_reason, utcnow
 
 logger = logging.getLogger(__name__)
 PACKAGE_ARRAYS = {"releases.item": "release", "records.item": "record", "item": "a bare list"}
@@ -202,6 +204,7 @@ class IngestSummary:
     stored: int = 0
     unchanged: int = 0
     dropped: int = 0
+    not_stored: int = 0
     errors: int = 0
     warnings: int = 0
     seconds: float = 0.0
@@ -228,22 +231,28 @@ class IngestSummary:
             f"ingest: {self.releases} releases from {self.files} files in {self.seconds:.1f} s ({rate:.0f}/s), "
             f"crawl run {self.run_id}",
             f"  contracts  {count('contracts_new')} new, {count('contracts_updated')} updated",
-            f"  items      {self.stored} stored, {self.unchanged} releases seen before, {self.dropped} dropped",
+            f"  items      {self.stored} stored, {self.unchanged} releases seen before, {self.dropped} dropped"
+            + (f", {self.not_stored} not stored (database unavailable)" if self.not_stored else ""),
             f"  errors     {self.errors}, warnings {self.warnings}"
             + (" (see crawl_runs.error_summary and stats)" if self.errors or self.warnings else ""),
         ]
 
 
 class Ingest:
-    """Reads files into the store in batches, keeping count on a `crawl_runs` row named `ingest`."""
+    """Reads files into the store in batches, keeping count on a `crawl_runs` row named `ingest`, which it
+    updates every WATCHDOG_PROGRESS_INTERVAL seconds; ingests killed before they could close theirs are marked
+    abandoned when the next one starts, as crawls are."""
 
     def __init__(self, database_url: str, settings, batch_size: int = 1000) -> None:
-        self.store = Store(make_engine(database_url))
+        self.store = Store(make_engine(database_url, settings.getfloat("WATCHDOG_SQLITE_BUSY_TIMEOUT")))
         self.portals = portals(settings)
         self.batch_size = batch_size
         self.pending: list[Piece] = []
+        self.progress_interval = settings.getfloat("WATCHDOG_PROGRESS_INTERVAL")
+        self.last_report = time.monotonic()
 
     def run(self, paths: list[Path], progress: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
+        self.abandon_killed_ingests()
         summary = IngestSummary(self.store.start_run("ingest", {"files": [str(p) for p in paths]}))
         started, started_at = time.monotonic(), utcnow()
         try:
@@ -270,6 +279,26 @@ class Ingest:
         summary.seconds = time.monotonic() - started
         self.finish(summary, "failed" if summary.errors else "finished", "finished")
         return summary
+
+    def abandon_killed_ingests(self) -> None:
+        silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
+        for run_id, last_heard_at in self.store.abandon_silent_runs("ingest", silent_since):
+            logger.warning(
+                "ingest run %d was left running, with no progress since %s (killed?): marked abandoned",
+                run_id,
+                last_heard_at.isoformat(timespec="seconds"),
+            )
+
+    def report_progress(self, summary: IngestSummary) -> None:
+        """Write the counts so far to the run's row, at most every progress interval."""
+        if time.monotonic() - self.last_report < self.progress_interval:
+            return
+        self.last_report = time.monotonic()
+        counts = {"items_stored": summary.stored, "items_dropped": summary.dropped}
+        try:
+            self.store.record_progress(summary.run_id, errors=summary.errors, warnings=summary.warnings, **counts)
+        except SQLAlchemyError as error:  # the database busy or away: the next batch tries again
+            logger.warning("could not record the ingest's progress: %s", database_reason(error))
 
     def finish(self, summary: IngestSummary, status: str, reason: str) -> None:
         self.store.finish_run(
@@ -308,9 +337,15 @@ class Ingest:
                 items += self.valid_items(piece.release, piece.fingerprint, summary)
         rejected = self.store.write(items) if items else []
         summary.stored += len(items) - len(rejected)
-        summary.dropped += len(rejected)
+        not_stored = [refusal for refusal in rejected if refusal.database_unavailable]
+        if not_stored:  # the database could not write at all: an error, and the file can be ingested again
+            summary.not_stored += len(not_stored)
+            summary.error(f"could not store {len(not_stored)} items: {not_stored[0].reason}")
         for refusal in rejected:
-            logger.error("could not store %s: %s", refusal.item.ocid, refusal.reason)
+            if not refusal.database_unavailable:
+                summary.dropped += 1
+                logger.error("could not store %s: %s", refusal.item.ocid, refusal.reason)
+        self.report_progress(summary)
 
     def valid_items(self, release: dict[str, Any], fingerprint: str, summary: IngestSummary) -> list[ContractItem]:
         portal = next(

@@ -201,6 +201,10 @@ INCIDENTS = EventTables(
 )
 
 
+# A run still `running` that has reported no progress for this many progress intervals was killed.
+SILENT_INTERVALS_ABANDONED = 10
+
+
 @dataclass
 class Rejected:
     """An item the database did not store, and why. When the database itself could not write (locked by another
