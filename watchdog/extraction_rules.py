@@ -210,6 +210,11 @@ class Found:
     pooled: bool = False  # won as "one of six companies": no sum is this one's
 
 
+def is_headline(doc) -> bool:
+    """A headline has no full stop: "Serco awarded asylum contracts", "Serco fined £10,000 over neglect"."""
+    return not doc.text.rstrip().endswith((".", "!", "?", '"', "”"))
+
+
 def lemma(token) -> str:
     return LEMMA_FIXES.get(token.lower_, token.lemma_.lower())
 
@@ -526,6 +531,7 @@ def money_object(verb, sentence: Sentence) -> Any:
     return next((child for child in kids(verb, "dobj", "npadvmod") if child.i in sentence.money), None)
 
 
+FINE_NOUNS = {"fine", "penalty", "sanction"}
 PENALTY_NOUNS = {"fine", "penalty", "sanction", "notice", "cost", "credit", "deduction", "compensation", "damages"}
 
 
@@ -577,8 +583,9 @@ def award_active_recipient(token, sentence):
     if contract is None:
         return
     recipients = [r for r in kids(token, "dative", "dobj") if r is not contract and r.dep_ != "prep"]
-    unstopped = not sentence.doc.text.rstrip().endswith((".", "!", "?", '"', "”"))  # a headline has no full stop
-    headline = (token.tag_ == "VBN" or unstopped and token.tag_ == "VBD") and not kids(token, "aux", "auxpass")
+    headline = (token.tag_ == "VBN" or is_headline(sentence.doc) and token.tag_ == "VBD") and not kids(
+        token, "aux", "auxpass"
+    )
     if not sentence.suppliers(recipients) and not objects_of(token, "to") and headline:
         recipients = kids(token, "nsubj")  # a headline: "Serco awarded asylum contracts"
     yield [r for recipient in recipients for r in conjuncts(recipient)], [token, contract], False
@@ -710,7 +717,7 @@ def fine_verb(token, sentence):
     if not actors and is_passive(token):
         actors = subjects(token)
     headline = token.tag_ in ("VBN", "VBD") and not kids(token, "aux", "auxpass") and token.dep_ == "ROOT"
-    headline = headline and not sentence.doc.text.rstrip().endswith((".", "!", "?", '"', "”"))
+    headline = headline and is_headline(sentence.doc)
     if headline and all(a.i in sentence.money or a.like_num for a in actors):
         actors = kids(token, "nsubj")  # a headline: "Serco fined £10,000 over neglect at asylum house"
     if any(a.lower_ in ("who", "whom") for a in actors):
@@ -780,7 +787,7 @@ def fine_noun(token, sentence):
     """ "Serco paid a £1m fine", "a fine of £1m was imposed on Serco", "Serco was hit with a £1m penalty"; a
     penalty under the contract is a deduction (service_credit)."""
     misread = token.lower_ in ("fine", "fines") and token.i > 0 and token.i - 1 in sentence.money  # "a £4.4m fine"
-    if not (token.pos_ in ("NOUN", "PROPN") or misread) or lemma(token) not in ("fine", "penalty", "sanction"):
+    if not (token.pos_ in ("NOUN", "PROPN") or misread) or lemma(token) not in FINE_NOUNS:
         return
     if told_before(token) and not any(t.i in sentence.money for t in token.subtree):
         return  # "as well as the fine on KPMG": told already
@@ -1294,7 +1301,7 @@ def paid_to_the_public(token) -> bool:
     if verb is None:
         return False
     receivers = objects_of(verb, "to") + kids(verb, "dative")
-    receivers += [d for d in kids(verb, "dobj") if d is not token and not d.i == token.i and d.pos_ == "PROPN"]
+    receivers += [d for d in kids(verb, "dobj") if d.i != token.i and d.pos_ == "PROPN"]
     return any(lemma(t) in PAID_BACK_TO for r in receivers for t in r.subtree)  # a regulator passes redress on
 
 
@@ -1395,13 +1402,7 @@ def said_as(span) -> str | None:
     before = [lemma(t) for t in doc[max(0, span.start - 2) : span.start]]
     if after[:1] == ["cost"] or after[:1] in (["in"], ["of"]) and after[1:] == ["cost"]:
         return "costs"
-    if (
-        after[:1]
-        and after[0] in ("fine", "penalty", "sanction")
-        or before[-1:] == ["of"]
-        and before[:1]
-        and before[0] in ("fine", "penalty", "sanction")
-    ):
+    if after[:1] and after[0] in FINE_NOUNS or before[-1:] == ["of"] and before[:1] and before[0] in FINE_NOUNS:
         return "penalty"
     return None
 
