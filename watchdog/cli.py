@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from tabulate import tabulate
 
 from watchdog import awards, db, reader, review
-from watchdog.crawl import EXIT_ERRORS, EXIT_NOT_STARTED, CannotStart, project_settings, run_crawl
+from watchdog.crawl import EXIT_ERRORS, EXIT_NOT_STARTED, crawl_command, project_settings
 from watchdog.ingest import Ingest
 from watchdog.readonly import (
     QUERY_TIMEOUT_SECONDS,
@@ -96,40 +96,6 @@ def db_create_reader(url: str, name: str, password: str | None) -> None:
         raise refused(error) from error
     click.echo(f"{name} can read the tables and views, and change nothing. Give people's queries its URL:")
     click.echo(f"export {reader.READER_URL_VARIABLE}={reader.reader_url(engine.url, name, password)}")
-
-
-def pairs(values: Iterable[str], option: str) -> dict[str, str]:
-    """NAME=VALUE options as a dict."""
-    found = {}
-    for value in values:
-        name, equals, setting = value.partition("=")
-        if not equals or not name:
-            raise click.UsageError(f"{option} takes NAME=VALUE, not {value!r}")
-        found[name] = setting
-    return found
-
-
-@main.command("crawl", context_settings={"show_default": True})
-@click.argument("spider")
-@click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="A spider argument (repeatable).")
-@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting (repeatable).")
-@click.pass_obj
-def crawl(url: str, spider: str, arguments: tuple[str, ...], settings: tuple[str, ...]) -> None:
-    """Run a spider into the database and print a summary.
-
-    \b
-    Spiders: contracts_finder, find_a_tender, hse_convictions, sfo_dpas, news (see README for their arguments).
-    Exit status: 0 finished cleanly; 1 some work failed (pages not read, items not stored) or the crawl did not
-    finish (stopped by a signal or Ctrl-C): see crawl_runs; 2 could not start (unknown spider, bad argument,
-    database to upgrade).
-    """
-    try:
-        summary = run_crawl(spider, pairs(arguments, "-a"), pairs(settings, "-s"), url)
-    except CannotStart as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_NOT_STARTED)
-    click.echo("\n".join(summary.lines()))
-    sys.exit(summary.exit_status)
 
 
 @main.command("ingest")
@@ -483,3 +449,6 @@ def supplier(url: str, wanted: Iterable[str]) -> None:
                 click.echo(line)
     except QueryStopped as error:
         raise refused(error) from error
+
+
+main.add_command(crawl_command)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import click
 from scrapy.crawler import CrawlerProcess
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
@@ -96,3 +99,37 @@ def run_crawl(
     process.crawl(crawler, **arguments)
     process.start()
     return CrawlSummary(spider_name, crawler.stats.get_stats(), time.monotonic() - started)
+
+
+def pairs(values: Iterable[str], option: str) -> dict[str, str]:
+    """NAME=VALUE options as a dict."""
+    found = {}
+    for value in values:
+        name, equals, setting = value.partition("=")
+        if not equals or not name:
+            raise click.UsageError(f"{option} takes NAME=VALUE, not {value!r}")
+        found[name] = setting
+    return found
+
+
+@click.command("crawl", context_settings={"show_default": True})
+@click.argument("spider")
+@click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="A spider argument (repeatable).")
+@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting (repeatable).")
+@click.pass_obj
+def crawl_command(url: str, spider: str, arguments: tuple[str, ...], settings: tuple[str, ...]) -> None:
+    """Run a spider into the database and print a summary.
+
+    \b
+    Spiders: contracts_finder, find_a_tender, hse_convictions, sfo_dpas, news (see README for their arguments).
+    Exit status: 0 finished cleanly; 1 some work failed (pages not read, items not stored) or the crawl did not
+    finish (stopped by a signal or Ctrl-C): see crawl_runs; 2 could not start (unknown spider, bad argument,
+    database to upgrade).
+    """
+    try:
+        summary = run_crawl(spider, pairs(arguments, "-a"), pairs(settings, "-s"), url)
+    except CannotStart as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_NOT_STARTED)
+    click.echo("\n".join(summary.lines()))
+    sys.exit(summary.exit_status)
