@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import getpass
+import json
 import logging
 import os
 import sys
@@ -17,7 +18,17 @@ from sqlalchemy.exc import DBAPIError
 from tabulate import tabulate
 
 from watchdog import awards, db, reader, review
-from watchdog.crawl import EXIT_ERRORS, EXIT_NOT_STARTED, crawl_command, project_settings
+from watchdog.changes import changes_command
+from watchdog.console import (
+    EXIT_CANNOT_START,
+    CannotStart,
+    WatchdogGroup,
+    configure_logging,
+    database_message,
+    first_line,
+    verbosity,
+)
+from watchdog.crawl import EXIT_ERRORS, crawl_command, project_settings
 from watchdog.ingest import Ingest
 from watchdog.readonly import (
     QUERY_TIMEOUT_SECONDS,
@@ -32,11 +43,12 @@ from watchdog.readonly import (
     table_or_view_query,
 )
 from watchdog.record import find_suppliers, money, record_lines
+from watchdog.status import status_command
 
 CELL_WIDTH = 60
 
 
-@click.group()
+@click.group(cls=WatchdogGroup)
 @click.option(
     "--db",
     "database",
@@ -48,7 +60,14 @@ CELL_WIDTH = 60
 )
 @click.pass_context
 def main(context: click.Context, database: str) -> None:
-    """contract-watchdog: what public bodies paid a supplier, and what went wrong when it delivered."""
+    """contract-watchdog: what public bodies paid a supplier, and what went wrong when it delivered.
+
+    \b
+    Exit status: 0 done; 1 some work failed (see the message, or crawl_runs); 2 nothing was done: a usage or
+    configuration error (a database to make or upgrade, a server that cannot be reached, a bad option);
+    3 (crawl) another crawl of the spider is running; 130 interrupted.
+    """
+    configure_logging()
     context.obj = db.database_url(database)
 
 
@@ -61,6 +80,9 @@ def db_group() -> None:
 @click.pass_obj
 def db_upgrade(url: str) -> None:
     """Bring the database to the newest schema (creating it if needed)."""
+    path = db.sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise CannotStart(f"cannot make {path}: the folder {path.parent} does not exist")
     engine = db.make_engine(url)
     db.upgrade(engine)
     click.echo(f"database at revision {db.current_revision(engine)} (newest): {engine.url.render_as_string()}")
@@ -70,6 +92,7 @@ def db_upgrade(url: str) -> None:
 @click.pass_obj
 def db_current(url: str) -> None:
     """Show the database's schema revision, and whether it is the newest."""
+    db.require_database(url)
     engine = db.make_engine(url)
     current, head = db.current_revision(engine), db.head_revision(engine)
     state = "up to date" if current == head else f"behind: run `watchdog db upgrade` to reach {head}"
@@ -108,13 +131,13 @@ def ingest(url: str, files: tuple[Path, ...], batch_size: int) -> None:
     Exit status 1 if a file could not be read to its end (what came before is stored) or a line or release could
     not be read; the errors, and values stored as empty, are on the crawl_runs row.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    engine = db.make_engine(url)
-    if db.current_revision(engine) != db.head_revision(engine):
-        click.echo("Error: the database is not at the newest schema: run `watchdog db upgrade` first", err=True)
-        sys.exit(EXIT_NOT_STARTED)
+    db.ready_engine(url).dispose()
     job = Ingest(url, project_settings(url, {}), batch_size=batch_size)
-    summary = job.run(list(files), progress=lambda s: click.echo(s.lines()[0], err=True))
+    summary = job.run(
+        list(files),
+        progress=None if verbosity.quiet else lambda counts: logging.info(counts.lines()[0]),
+        show_progress=sys.stderr.isatty() and not verbosity.quiet,
+    )
     click.echo("\n".join(summary.lines()))
     if summary.errors:
         sys.exit(EXIT_ERRORS)
@@ -132,7 +155,7 @@ def suppliers_group() -> None:
 
 def decide(url: str, action, *references: str, **options) -> object:
     """Run one decision in a transaction, naming suppliers as a person writes them."""
-    engine = db.make_engine(url)
+    engine = db.ready_engine(url)
     try:
         with engine.begin() as connection:
             ids = [review.resolve_reference(connection, reference) for reference in references]
@@ -154,7 +177,7 @@ REASON = click.option("--reason", help="Why, for the log.")
 @click.pass_obj
 def suppliers_review(url: str, limit: int) -> None:
     """Show pairs of suppliers that may be one entity, with the evidence for each."""
-    engine = db.make_engine(url)
+    engine = db.ready_engine(url)
     with engine.connect() as connection:
         pairs = review.open_candidates(connection, limit)
     if not pairs:
@@ -251,7 +274,7 @@ def contracts_group() -> None:
 def decide_contracts(url: str, action: str, first: int, second: int, by: str, reason: str | None) -> None:
     """Log and apply a person's word on two award rows, in one transaction, and say where each row stands."""
     try:
-        with db.make_engine(url).begin() as connection:
+        with db.ready_engine(url).begin() as connection:
             awards.decide(connection, action, first, second, by=by, reason=reason, now=datetime.now(UTC))
             for row_id, replaced_by in awards.standing(connection, [first, second]):
                 click.echo(f"#{row_id} counts" if replaced_by is None else f"#{row_id} is replaced by #{replaced_by}")
@@ -264,7 +287,7 @@ def decide_contracts(url: str, action: str, first: int, second: int, by: str, re
 @click.pass_obj
 def contracts_superseded(url: str, limit: int) -> None:
     """List award rows replaced by a republication or a person, with the rows that replaced them."""
-    with db.make_engine(url).connect() as connection:
+    with db.ready_engine(url).connect() as connection:
         rows = awards.superseded_rows(connection, limit)
     if not rows:
         click.echo("No award row has been replaced by a republication.")
@@ -316,7 +339,7 @@ def contracts_supersede(url: str, old: int, new: int, by: str, reason: str | Non
 @click.pass_obj
 def contracts_refresh(url: str) -> None:
     """Work out again, for every procurement, which rows are current (after a change of the rule, say)."""
-    with db.make_engine(url).begin() as connection:
+    with db.ready_engine(url).begin() as connection:
         changed = awards.refresh_awards(connection)
     click.echo(f"{changed} rows changed")
 
@@ -326,7 +349,12 @@ QUERY_FAILURES = (StatementRefused, reader.NotAReader, QueryStopped, DBAPIError)
 
 def refused(error: Exception) -> click.ClickException:
     if isinstance(error, DBAPIError):
-        return click.ClickException(f"the database refused the query: {str(error.orig).splitlines()[0]}")
+        message, status = database_message(error)
+        failure = click.ClickException(
+            message if status == EXIT_CANNOT_START else f"the database refused the query: {first_line(error)}"
+        )
+        failure.exit_code = status
+        return failure
     failure = click.ClickException(str(error))
     if isinstance(error, QueryStopped):
         failure.exit_code = error.exit_status
@@ -377,8 +405,10 @@ def export(
 
     NAME is a table or view, e.g. supplier_record, supplier_events, contracts.
     """
-    if bool(name) == bool(sql):
-        raise click.UsageError("give either a table or view NAME, or --sql, not both")
+    if name and sql:
+        raise click.UsageError("give a table or view NAME, or --sql, not both")
+    if not name and not sql:
+        raise click.UsageError("give a table or view NAME to export (e.g. supplier_record), or --sql SELECT ...")
     stream = sys.stdout if output == "-" else open(output, "w", newline="", encoding="utf-8")
     try:
         with read_only_connection(reader_url or url, timeout, readers_only=bool(sql)) as connection:
@@ -395,20 +425,61 @@ def export(
             stream.close()
 
 
-def cell(value: object) -> object:
-    if isinstance(value, str) and len(value) > CELL_WIDTH:
-        return value[: CELL_WIDTH - 1] + "…"
+def cut(value: object, width: int) -> object:
+    """A table cell: empty for NULL, and text longer than `width` characters cut with an ellipsis (0: never cut)."""
+    if width and isinstance(value, str) and len(value) > width:
+        return value[: width - 1] + "…"
     return "" if value is None else value
+
+
+def print_table(headers: list[str], rows: list[list], width: int) -> None:
+    money_right = ["right" if is_money_column(name) else "left" for name in headers]
+    table = [[cut(value, width) for value in row] for row in rows]
+    click.echo(tabulate(table, headers=headers, disable_numparse=True, colalign=money_right))
+
+
+def print_csv(headers: list[str], rows: list[list]) -> None:
+    writer = csv.writer(click.get_text_stream("stdout"))
+    writer.writerow(headers)
+    writer.writerows(rows)
+
+
+def print_json(headers: list[str], rows: list[list]) -> None:
+    """A JSON array of objects, one a row; money as text to the penny ("108000000.00"), so nothing is rounded."""
+    records = [dict(zip(headers, row, strict=True)) for row in rows]
+    click.echo(json.dumps(records, ensure_ascii=False, indent=1, default=str))
 
 
 @main.command("query")
 @click.argument("sql")
 @click.option("--limit", default=1000, show_default=True, help="Show at most this many rows.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people; CSV or JSON for other programs (every row up to --limit, whole values).",
+)
+@click.option(
+    "--max-width",
+    type=click.IntRange(min=0),
+    help=f"Cut table cells longer than this many characters; 0 never cuts. [default: {CELL_WIDTH} on a terminal, "
+    "whole values when the output goes to a file or a program]",
+)
 @TIMEOUT
 @READER_URL
 @click.pass_obj
-def query(url: str, sql: str, limit: int, timeout: float, reader_url: str | None) -> None:
-    """Run one read-only SELECT and print the rows as a table (money to the penny, right-aligned).
+def query(
+    url: str,
+    sql: str,
+    limit: int,
+    output_format: str,
+    max_width: int | None,
+    timeout: float,
+    reader_url: str | None,
+) -> None:
+    """Run one read-only SELECT and print the rows as a table (money to the penny, right-aligned), CSV or JSON.
 
     On PostgreSQL it runs as a reader role, never as a superuser or a role that can write.
     """
@@ -419,11 +490,18 @@ def query(url: str, sql: str, limit: int, timeout: float, reader_url: str | None
             headers = list(result.keys())
     except QUERY_FAILURES as error:
         raise refused(error) from error
-    money_right = ["right" if is_money_column(name) else "left" for name in headers]
-    table = [[cell(v) for v in row] for row in rows[:limit]]
-    click.echo(tabulate(table, headers=headers, disable_numparse=True, colalign=money_right))
-    more = " (more not shown; use --limit or export)" if len(rows) > limit else ""
-    click.echo(f"({min(len(rows), limit)} rows{more})")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if output_format == "csv":
+        print_csv(headers, rows)
+    elif output_format == "json":
+        print_json(headers, rows)
+    else:
+        width = max_width if max_width is not None else (CELL_WIDTH if sys.stdout.isatty() else 0)
+        print_table(headers, rows, width)
+        click.echo(f"({len(rows)} rows{' (more not shown; use --limit or export)' if more else ''})")
+    if more and output_format != "table":
+        click.echo(f"only the first {limit} rows were written; use --limit or export for more", err=True)
 
 
 @main.command("supplier")
@@ -452,3 +530,5 @@ def supplier(url: str, wanted: Iterable[str]) -> None:
 
 
 main.add_command(crawl_command)
+main.add_command(status_command)
+main.add_command(changes_command)

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,12 +16,11 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from watchdog import db
+from watchdog.console import CannotStart, hand_logging_to_scrapy, quiet_chatty_loggers, scrapy_log_settings, verbosity
+from watchdog.locks import AlreadyRunning, crawl_lock
+from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE
 
-EXIT_OK, EXIT_ERRORS, EXIT_NOT_STARTED = 0, 1, 2
-
-
-class CannotStart(Exception):
-    """The crawl could not begin: an unknown spider, bad arguments, or a database to upgrade first."""
+EXIT_OK, EXIT_ERRORS, EXIT_NOT_STARTED, EXIT_LOCKED = 0, 1, 2, 3
 
 
 @dataclass
@@ -70,35 +70,48 @@ def project_settings(database_url: str, overrides: dict[str, str]):
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "watchdog.settings")
     settings = get_project_settings()
     settings.set("WATCHDOG_DATABASE_URL", database_url, priority="cmdline")
+    settings.setdict(scrapy_log_settings(), priority="cmdline")
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
     return settings
 
 
-def run_crawl(
-    spider_name: str, arguments: dict[str, str], overrides: dict[str, str], database_url: str
-) -> CrawlSummary:
-    """Run one spider to its end in this process; CannotStart if it cannot begin."""
-    engine = db.make_engine(database_url)
-    if db.current_revision(engine) != db.head_revision(engine):
-        raise CannotStart("the database is not at the newest schema: run `watchdog db upgrade` first")
-    engine.dispose()
-    settings = project_settings(database_url, overrides)
+def check_database(database_url: str) -> None:
+    """CannotStart unless the database exists at the newest schema."""
+    db.ready_engine(database_url).dispose()
+
+
+def spider_class(settings, spider_name: str, arguments: dict[str, str]) -> type:
+    """The spider called `spider_name`, its arguments checked; CannotStart saying what is wrong."""
     loader = SpiderLoader.from_settings(settings)
     try:
-        spider_class = loader.load(spider_name)
+        found = loader.load(spider_name)
     except KeyError as error:
         raise CannotStart(f"no spider called {spider_name!r}; there are: {', '.join(loader.list())}") from error
     try:
-        spider_class.check_arguments(**arguments)
+        found.check_arguments(**arguments)
     except ValueError as error:
         raise CannotStart(str(error)) from error
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spider_class)
-    started = time.monotonic()
-    process.crawl(crawler, **arguments)
-    process.start()
-    return CrawlSummary(spider_name, crawler.stats.get_stats(), time.monotonic() - started)
+    return found
+
+
+def run_crawl(
+    spider_name: str, arguments: dict[str, str], overrides: dict[str, str], database_url: str
+) -> CrawlSummary:
+    """Run one spider to its end in this process, holding its lock on the database throughout; CannotStart if it
+    cannot begin, AlreadyRunning if another crawl of it holds the lock."""
+    check_database(database_url)
+    settings = project_settings(database_url, overrides)
+    spider = spider_class(settings, spider_name, arguments)
+    with crawl_lock(database_url, spider_name):
+        hand_logging_to_scrapy()
+        process = CrawlerProcess(settings)
+        quiet_chatty_loggers(verbosity.level)  # Scrapy's logging set-up has just reset them
+        crawler = process.create_crawler(spider)
+        started = time.monotonic()
+        process.crawl(crawler, **arguments)
+        process.start()
+        return CrawlSummary(spider_name, crawler.stats.get_stats(), time.monotonic() - started)
 
 
 def pairs(values: Iterable[str], option: str) -> dict[str, str]:
@@ -113,23 +126,57 @@ def pairs(values: Iterable[str], option: str) -> dict[str, str]:
 
 
 @click.command("crawl", context_settings={"show_default": True})
-@click.argument("spider")
+@click.argument("spider", required=False)
+@click.option(
+    "--all",
+    "every_scheduled",
+    is_flag=True,
+    show_default=False,
+    help="Run every spider the schedule file lists, each in a process of its own, one after another.",
+)
+@click.option(
+    "--schedule",
+    "schedule_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"The schedule file for --all. [default: ${SCHEDULE_VARIABLE}, else {DEFAULT_SCHEDULE}]",
+)
 @click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="A spider argument (repeatable).")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting (repeatable).")
 @click.pass_obj
-def crawl_command(url: str, spider: str, arguments: tuple[str, ...], settings: tuple[str, ...]) -> None:
-    """Run a spider into the database and print a summary.
+def crawl_command(
+    url: str,
+    spider: str | None,
+    every_scheduled: bool,
+    schedule_file: Path | None,
+    arguments: tuple[str, ...],
+    settings: tuple[str, ...],
+) -> None:
+    """Run a spider (or, with --all, every spider of the schedule file) into the database and print a summary.
 
     \b
     Spiders: contracts_finder, find_a_tender, hse_convictions, sfo_dpas, news (see README for their arguments).
-    Exit status: 0 finished cleanly; 1 some work failed (pages not read, items not stored) or the crawl did not
-    finish (stopped by a signal or Ctrl-C): see crawl_runs; 2 could not start (unknown spider, bad argument,
-    database to upgrade).
+    Exit status: 0 finished cleanly (with --all: every spider did); 1 some work failed (pages not read, items not
+    stored) or the crawl did not finish (stopped by a signal or Ctrl-C): see crawl_runs; 2 could not start
+    (unknown spider, bad argument, bad schedule file, database to upgrade); 3 another crawl of the spider is
+    running on this database, so this one did not start (with --all: some spider was skipped for that reason,
+    and every other finished cleanly).
     """
+    if every_scheduled:
+        if spider:
+            raise click.UsageError("give a SPIDER or --all, not both")
+        if arguments or settings:
+            raise click.UsageError("-a and -s are for one spider; for --all, write them in the schedule file")
+        from watchdog.scheduled import run_schedule  # it builds on this module
+
+        sys.exit(run_schedule(url, schedule_file))
+    if not spider:
+        raise click.UsageError("name a SPIDER to crawl, or give --all for every spider of the schedule file")
+    if schedule_file:
+        raise click.UsageError("--schedule is for --all")
     try:
         summary = run_crawl(spider, pairs(arguments, "-a"), pairs(settings, "-s"), url)
-    except CannotStart as error:
+    except AlreadyRunning as error:
         click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_NOT_STARTED)
+        sys.exit(EXIT_LOCKED)
     click.echo("\n".join(summary.lines()))
     sys.exit(summary.exit_status)

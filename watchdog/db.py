@@ -10,7 +10,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+
+from watchdog.console import CannotStart
 
 DEFAULT_DATABASE_URL = "sqlite:///watchdog.db"
 DATABASE_URL_VARIABLE = "WATCHDOG_DATABASE_URL"
@@ -40,6 +42,8 @@ def _configure_sqlite_connection(dbapi_connection, _connection_record, busy_time
 def make_engine(url: str | None = None, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs) -> Engine:
     """An engine for the configured database; SQLite gets foreign keys, WAL and a busy timeout (in seconds)."""
     url = database_url(url)
+    if make_url(url).get_backend_name() not in ("sqlite", "postgresql"):
+        raise CannotStart(f"watchdog works with SQLite and PostgreSQL databases, not {url.partition(':')[0]}")
     if url.startswith("postgresql"):
         # Times are stored in UTC; the session reads them (and takes date() of them) in UTC too.
         kwargs.setdefault("connect_args", {"options": "-c timezone=UTC"})
@@ -47,6 +51,39 @@ def make_engine(url: str | None = None, sqlite_busy_timeout: float = SQLITE_BUSY
     if engine.dialect.name == "sqlite":
         configure = functools.partial(_configure_sqlite_connection, busy_timeout=sqlite_busy_timeout)
         event.listen(engine, "connect", configure)
+    return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for another database or SQLite in memory."""
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def require_database(url: str) -> None:
+    """CannotStart unless the SQLite file exists: reading, or judging suppliers, never makes an empty database."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise CannotStart(
+            f"there is no database at {path}: make one with `watchdog db upgrade` (and a crawl or an ingest to fill "
+            f"it), or name another with --db or ${DATABASE_URL_VARIABLE}"
+        )
+
+
+def ready_engine(url: str, newest: bool = True) -> Engine:
+    """An engine on a database that exists and has the watchdog schema (the newest one, if `newest`);
+    CannotStart saying to run `watchdog db upgrade` otherwise."""
+    require_database(url)
+    engine = make_engine(url)
+    current = current_revision(engine)
+    if current is None:
+        raise CannotStart(
+            f"the database at {engine.url.render_as_string()} has no watchdog tables: run `watchdog db upgrade`"
+        )
+    if newest and current != head_revision(engine):
+        raise CannotStart("the database is not at the newest schema: run `watchdog db upgrade` first")
     return engine
 
 

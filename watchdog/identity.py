@@ -41,7 +41,11 @@ class SupplierResolver:
         """Drop everything remembered: the transaction it came from was rolled back."""
         self.__init__()
 
-    def resolve(self, connection: Connection, refs: Sequence[SupplierRef], now: datetime) -> list[int]:
+    def resolve(
+        self, connection: Connection, refs: Sequence[SupplierRef], now: datetime, run_id: int | None = None
+    ) -> list[int]:
+        """The supplier id each reference means; a supplier made, or given its company number, is marked as
+        `run_id`'s doing (the crawl run resolving them)."""
         numbers = [company_number(ref.company_number or ref.identifiers.get("GB-COH")) for ref in refs]
         keys = [name_key(ref.name) or ref.name.strip().lower() for ref in refs]
         first_ref = {}
@@ -49,7 +53,7 @@ class SupplierResolver:
             first_ref.setdefault(key, ref)
 
         ref_of_number = {number: refs[i] for i, number in reversed(list(enumerate(numbers))) if number}
-        self._resolve_numbers(connection, {n: keys[i] for i, n in enumerate(numbers) if n}, ref_of_number, now)
+        self._resolve_numbers(connection, {n: keys[i] for i, n in enumerate(numbers) if n}, ref_of_number, now, run_id)
         unnumbered = [i for i, n in enumerate(numbers) if not n]
         self._resolve_identifiers(connection, [pair for i in unnumbered for pair in other_identifiers(refs[i])])
         ids: list[int | None] = [self.by_number[n] if n else None for n in numbers]
@@ -57,14 +61,14 @@ class SupplierResolver:
             ids[i] = next(
                 (self.by_identifier[pair] for pair in other_identifiers(refs[i]) if pair in self.by_identifier), None
             )
-        self._resolve_names(connection, {keys[i] for i in unnumbered if ids[i] is None}, first_ref, now)
+        self._resolve_names(connection, {keys[i] for i in unnumbered if ids[i] is None}, first_ref, now, run_id)
         resolved = [found if found is not None else self.by_name[keys[i]] for i, found in enumerate(ids)]
         self._record_names_and_identifiers(connection, refs, keys, resolved, now)
         return resolved
 
     def _resolve_numbers(
         self, connection: Connection, key_by_number: dict[str, str], ref_of_number: dict[str, SupplierRef],
-        now: datetime,
+        now: datetime, run_id: int | None,
     ) -> None:  # fmt: skip
         wanted = [n for n in key_by_number if n not in self.by_number]
         if not wanted:
@@ -95,9 +99,9 @@ class SupplierResolver:
                 connection.execute(
                     update(suppliers)
                     .where(suppliers.c.id == supplier_id)
-                    .values(company_number=number, last_seen_at=now)
+                    .values(company_number=number, last_seen_at=now, changed_crawl_run_id=run_id)
                 )
-        rows = [self._new_row(ref_of_number[n], key_by_number[n], n, now) for n in missing]
+        rows = [self._new_row(ref_of_number[n], key_by_number[n], n, now, run_id) for n in missing]
         upsert(connection, suppliers, rows, ["company_number"])
         self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], missing))
 
@@ -113,8 +117,9 @@ class SupplierResolver:
             self.by_identifier.update({pair: supplier_of[row_id] for pair, row_id in found.items()})
 
     def _resolve_names(
-        self, connection: Connection, keys: set[str], first_ref: dict[str, SupplierRef], now: datetime
-    ) -> None:
+        self, connection: Connection, keys: set[str], first_ref: dict[str, SupplierRef], now: datetime,
+        run_id: int | None,
+    ) -> None:  # fmt: skip
         """A name means the one supplier known by it (its own name or an alias, which is how a person's merge
         or split is honoured); a name several suppliers share gets a name-only entity of its own."""
         wanted = [key for key in keys if key not in self.by_name]
@@ -131,7 +136,7 @@ class SupplierResolver:
             holders.setdefault(key, set()).add(supplier_id)
         self.by_name.update({key: found.pop() for key, found in holders.items() if len(found) == 1})
         unmatched = [key for key in wanted if key not in self.by_name]
-        rows = [self._new_row(first_ref[key], key, None, now) for key in unmatched]
+        rows = [self._new_row(first_ref[key], key, None, now, run_id) for key in unmatched]
         upsert(connection, suppliers, rows, ["name_key"], key_where=UNREGISTERED)
         name_only = connection.execute(
             select(suppliers.c.name_key, suppliers.c.id).where(UNREGISTERED, suppliers.c.name_key.in_(unmatched))
@@ -171,7 +176,7 @@ class SupplierResolver:
         connection.execute(update(suppliers).where(suppliers.c.id.in_(touched)).values(last_seen_at=now))
 
     @staticmethod
-    def _new_row(ref: SupplierRef, key: str, number: str | None, now: datetime) -> dict:
+    def _new_row(ref: SupplierRef, key: str, number: str | None, now: datetime, run_id: int | None) -> dict:
         return {
             "name": ref.name.strip(),
             "name_key": key,
@@ -179,4 +184,6 @@ class SupplierResolver:
             "country": ref.country,
             "first_seen_at": now,
             "last_seen_at": now,
+            "first_crawl_run_id": run_id,
+            "changed_crawl_run_id": run_id,
         }

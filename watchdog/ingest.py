@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from watchdog.db import make_engine
 from watchdog.items import ContractItem, InvalidItem
 from watchdog.ocds import Fetch, Portal, contract_items, release_fingerprint
+from watchdog.progress import releases_read
 from watchdog.review import after_crawl
 from watchdog.spiders.base import OCDSSpider
 from watchdog.store import SILENT_INTERVALS_ABANDONED, Store, database_reason, utcnow
@@ -251,7 +252,11 @@ class Ingest:
         self.progress_interval = settings.getfloat("WATCHDOG_PROGRESS_INTERVAL")
         self.last_report = time.monotonic()
 
-    def run(self, paths: list[Path], progress: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
+    def run(
+        self, paths: list[Path], progress: Callable[[IngestSummary], None] | None = None, show_progress: bool = False
+    ) -> IngestSummary:
+        """Ingest the files. `progress` is given the summary so far every 10,000 releases; with `show_progress`, a
+        bar on standard error counts each file's releases instead."""
         self.abandon_killed_ingests()
         summary = IngestSummary(self.store.start_run("ingest", {"files": [str(p) for p in paths]}))
         started, started_at = time.monotonic(), utcnow()
@@ -260,10 +265,11 @@ class Ingest:
                 summary.files += 1
                 releases_before = summary.releases
                 try:
-                    for piece in pieces_in(path, lambda error: summary.error(str(error))):
+                    pieces = pieces_in(path, lambda error: summary.error(str(error)))
+                    for piece in releases_read(pieces, path, show_progress):
                         summary.releases += 1
                         self.add(piece, summary)
-                        if progress and summary.releases % 10_000 == 0:
+                        if progress and not show_progress and summary.releases % 10_000 == 0:
                             summary.seconds = time.monotonic() - started
                             progress(summary)
                 except UnreadableFile as error:

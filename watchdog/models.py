@@ -83,6 +83,26 @@ class Seen:
     last_seen_at: Mapped[datetime] = mapped_column(comment="When a crawl last found this (UTC).")
 
 
+class FoundByRun:
+    """first_crawl_run_id / changed_crawl_run_id: which crawl run (or ingest) found a fact and which last changed it."""
+
+    first_crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"),
+        index=True,
+        comment="The crawl run (or ingest) that first found this (crawl_runs.id); empty when unknown: found before "
+        "runs were recorded on rows (revision 0009), or, for a supplier, split off by a person or named by a groups "
+        "file.",
+    )
+    changed_crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"),
+        index=True,
+        comment="The crawl run (or ingest) that last changed what this row says (crawl_runs.id): first_crawl_run_id "
+        "until a later run writes another value to one of its columns (a release seen again changes nothing); "
+        "empty when unknown. A person's decisions are not runs: they are in supplier_decisions and "
+        "contract_decisions.",
+    )
+
+
 class Document(Seen, Base):
     __tablename__ = "documents"
     __table_args__ = (
@@ -111,7 +131,7 @@ class Document(Seen, Base):
     )
 
 
-class Supplier(Seen, Base):
+class Supplier(Seen, FoundByRun, Base):
     __tablename__ = "suppliers"
     __table_args__ = (
         Index(
@@ -257,7 +277,7 @@ class Buyer(Seen, Base):
     )
 
 
-class Contract(Seen, Base):
+class Contract(Seen, FoundByRun, Base):
     __tablename__ = "contracts"
     __table_args__ = (
         UniqueConstraint("ocid", "award_id"),
@@ -389,9 +409,15 @@ class ContractRelease(Seen, Base):
     value: Mapped[Decimal | None] = mapped_column(comment="The value this release gave.")
     value_gross: Mapped[Decimal | None] = mapped_column(comment="The value including VAT, if given.")
     currency: Mapped[str | None] = mapped_column(String(3), comment="ISO 4217 currency.")
+    first_crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"),
+        index=True,
+        comment="The crawl run (or ingest) that first stored this release (crawl_runs.id), so a new value is dated "
+        "by the run that found it; empty when unknown (stored before revision 0009).",
+    )
 
 
-class EnforcementAction(Seen, Base):
+class EnforcementAction(Seen, FoundByRun, Base):
     __tablename__ = "enforcement_actions"
     __table_args__ = (
         CheckConstraint(one_of("kind", ENFORCEMENT_KINDS), name="kind"),
@@ -449,7 +475,7 @@ class EnforcementAmount(Base):
     amount_text: Mapped[str | None] = mapped_column(Text, comment="The sum exactly as the source wrote it.")
 
 
-class Incident(Seen, Base):
+class Incident(Seen, FoundByRun, Base):
     __tablename__ = "incidents"
     __table_args__ = (
         CheckConstraint(one_of("kind", INCIDENT_KINDS), name="kind"),

@@ -68,6 +68,7 @@ class StoragePipeline:
         items, self.buffer = self.buffer, []
         if not items:
             return
+        self.store.run_id = self.stats.get_value("watchdog/crawl_run_id")  # CrawlRunRecorder opened the run
         try:
             written = self.set_aside_unchanged(items)
             rejected = self.store.write(written) if written else []

@@ -34,7 +34,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from watchdog import views
-from watchdog.db import make_engine
+from watchdog.console import CannotStart
+from watchdog.db import make_engine, require_database
 from watchdog.models import Base, Money
 from watchdog.reader import refuse_unless_reader
 
@@ -279,6 +280,7 @@ def read_only_connection(
     """A connection of its own that the database will not let write, discarded afterwards; its queries stop at
     `timeout` seconds or on SIGINT or SIGTERM (QueryStopped). With `readers_only`, a PostgreSQL role that could
     change anything is refused (NotAReader)."""
+    require_database(url)
     limits = QueryLimits(timeout)
     engine = make_engine(url, poolclass=NullPool)
     try:
@@ -337,6 +339,8 @@ def table_or_view_query(connection: Connection, name: str) -> str:
     """SELECT * from a table or view that exists; any other name is refused."""
     inspector = inspect(connection)
     known = set(inspector.get_table_names()) | set(inspector.get_view_names())
+    if not known:
+        raise CannotStart("the database has no tables: run `watchdog db upgrade`, then a crawl or an ingest")
     if name not in known:
         raise StatementRefused(f"no table or view is called {name!r}; there are: {', '.join(sorted(known))}")
     return f"SELECT * FROM {connection.dialect.identifier_preparer.quote(name)}"

@@ -11,6 +11,8 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control runs Python sent to a local HTTP port: nothing a scheduled crawl needs.
+REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"watchdog.pipelines.StoragePipeline": 300}
@@ -37,3 +39,8 @@ WATCHDOG_WAIT_SCALE = 1.0
 
 # Set a folder to keep every fetched body, gzipped under its SHA-256 (documents.content_sha256).
 WATCHDOG_ARCHIVE_DIR = None
+
+# A running crawl's status line (windows or pages done, items stored, errors) on standard error when it is a
+# terminal; False for none.
+WATCHDOG_PROGRESS_DISPLAY = True
+EXTENSIONS["watchdog.progress.CrawlProgress"] = 600

@@ -103,9 +103,10 @@ def suppliers_count(item: ContractItem, batch: Batch) -> int | None:
 
 @dataclass
 class Batch:
-    """What the writers of one batch share: its time, and the ids of its documents and suppliers."""
+    """What the writers of one batch share: its time and crawl run, and the ids of its documents and suppliers."""
 
     now: datetime
+    run_id: int | None
     document_ids: dict[str, int]
     supplier_ids: dict[int, int]
     counts: Counter[str]
@@ -114,6 +115,11 @@ class Batch:
     @property
     def seen(self) -> dict[str, datetime]:
         return {"first_seen_at": self.now, "last_seen_at": self.now}
+
+    @property
+    def found(self) -> dict[str, int | None]:
+        """A new fact's runs: this batch's found it and, so far, last changed it."""
+        return {"first_crawl_run_id": self.run_id, "changed_crawl_run_id": self.run_id}
 
     def source_row(self, fact_column: str, fact_id: int, item: Any) -> dict[str, Any]:
         return {
@@ -220,10 +226,12 @@ def database_reason(error: SQLAlchemyError) -> str:
 
 
 class Store:
-    """Writes items to one database. Keep one per crawl: it remembers the suppliers it resolved."""
+    """Writes items to one database. Keep one per crawl: it remembers the suppliers it resolved. What it writes is
+    marked as found (or changed) by `run_id`, the crawl run it writes for: the run it started, or one set on it."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_id: int | None = None
         self.resolver = SupplierResolver()
         self.counts: Counter[str] = Counter()
         self.fingerprints_written: set[str] = set()
@@ -269,8 +277,8 @@ class Store:
                 refs.extend((item.member, item.group))
             elif isinstance(item, EnforcementItem | IncidentItem):
                 refs.append(item.supplier)
-        resolved = iter(self.resolver.resolve(connection, refs, now) if refs else [])
-        batch = Batch(now, document_ids, {id(ref): next(resolved) for ref in refs}, counts)
+        resolved = iter(self.resolver.resolve(connection, refs, now, self.run_id) if refs else [])
+        batch = Batch(now, self.run_id, document_ids, {id(ref): next(resolved) for ref in refs}, counts)
 
         self._write_contracts(connection, [i for i in items if isinstance(i, ContractItem)], batch)
         self._write_events(connection, [i for i in items if isinstance(i, EnforcementItem)], batch, ENFORCEMENT)
@@ -417,6 +425,7 @@ class Store:
                     "is_framework": item.is_framework,
                     "first_seen_at": now,
                     "last_seen_at": now,
+                    **batch.found,
                 }
             )
         # Several releases of one contract in a batch are applied oldest first, one round each.
@@ -426,6 +435,7 @@ class Store:
         batch.counts.update(contracts_new=len(keys) - len(known), contracts_updated=len(known))
         kept_first = {"id", "ocid", "award_id", "published_at", "first_seen_at", "last_seen_at"}
         kept_first |= {"superseded_by", "superseded_reason"}  # derived below, from all of a procurement's rows
+        kept_first |= set(batch.found)  # the run that found it stays; the one that changed it is set by upsert
         updated = [column.name for column in contracts.c if column.name not in kept_first]
         for round_rows in in_rounds(rows, ["ocid", "award_id"]):
             upsert(
@@ -436,6 +446,7 @@ class Store:
                 update=updated,
                 keep=["published_at"],
                 is_newer=release_is_newer,
+                changed_by="changed_crawl_run_id",
             )
         contract_ids = ids_by_key(connection, contracts, ["ocid", "award_id"], [(i.ocid, i.award_id) for i in items])
 
@@ -469,6 +480,7 @@ class Store:
                     "value": item.initial_value,
                     "value_gross": item.initial_value_gross,
                     "currency": item.currency,
+                    "first_crawl_run_id": batch.run_id,
                     **seen,
                 }
             sources[(contract_id, item.source.url)] = batch.source_row("contract_id", contract_id, item)
@@ -509,11 +521,12 @@ class Store:
                 "supplier_id": batch.supplier_ids[id(item.supplier)],
                 **{name: getattr(item, name) for name in tables.fields},
                 **batch.seen,
+                **batch.found,
             }
             for item in items
         }
         upsert(connection, tables.facts, list(rows.values()), ["fact_key"], update=["supplier_id", *tables.fields],
-               is_newer=official_first)  # fmt: skip
+               is_newer=official_first, changed_by="changed_crawl_run_id")  # fmt: skip
         fact_ids = ids_by_key(connection, tables.facts, ["fact_key"], rows)
         details, sources = {}, {}
         for item in items:
@@ -535,12 +548,14 @@ class Store:
         )
 
     def start_run(self, spider: str, arguments: dict[str, Any] | None = None) -> int:
+        """Open a crawl_runs row; what this store writes from now on is marked as that run's."""
         with self.engine.begin() as connection:
-            return connection.execute(
+            self.run_id = connection.execute(
                 insert(crawl_runs)
                 .values(spider=spider, arguments=arguments or None, started_at=utcnow(), status="running")
                 .returning(crawl_runs.c.id)
             ).scalar_one()
+        return self.run_id
 
     def seen_before(self, fingerprints: Iterable[str | None]) -> set[str]:
         """The release fingerprints stored by an earlier crawl: those releases have nothing new to write.

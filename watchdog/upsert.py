@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, case, func, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Table, case, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 LOOKUP_CHUNK = 900
@@ -26,13 +26,15 @@ def upsert(
     keep: Iterable[str] = (),
     is_newer: Callable[[Table, Any], ColumnElement[bool]] | None = None,
     key_where: ColumnElement[bool] | None = None,
+    changed_by: str | None = None,
 ) -> None:
     """Insert rows; where the natural key exists, refresh `update` columns and last_seen_at, and fill
     the `keep` columns only where they are empty.
 
     A refreshed column takes the incoming value unless it is empty. With `is_newer`, an incoming row
     that is not newer than the stored one only fills the stored row's empty columns, so the latest
-    version wins whatever order versions arrive in.
+    version wins whatever order versions arrive in. The `changed_by` column (the run that last changed the
+    row) takes the incoming value only when a refreshed or filled column takes a value it did not have.
     """
     if not rows:
         return
@@ -48,6 +50,9 @@ def upsert(
             changes[column] = case((is_newer(table, incoming), take_incoming), else_=keep_stored)
     for column in keep:
         changes[column] = func.coalesce(table.c[column], incoming[column])
+    if changed_by and changes:
+        differs = or_(*(value.is_distinct_from(table.c[column]) for column, value in changes.items()))
+        changes[changed_by] = case((differs, incoming[changed_by]), else_=table.c[changed_by])
     if "last_seen_at" in table.c:
         changes["last_seen_at"] = incoming.last_seen_at
     if changes:

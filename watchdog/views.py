@@ -8,7 +8,7 @@ from __future__ import annotations
 # Columns of the views that hold money, printed exact to the penny by `watchdog query` and `watchdog export`.
 MONEY_COLUMNS = frozenset({
     "amount", "amount_gbp", "contracts_value_gbp", "penalties_value_gbp", "first_value", "latest_value",
-    "value_change", "value", "value_gross", "value_gbp", "shared_awards_ceiling_gbp",
+    "value_change", "value", "value_gross", "value_gbp", "shared_awards_ceiling_gbp", "previous_value",
 })  # fmt: skip
 
 SUPPLIER = {
@@ -101,7 +101,8 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
     "contract_value_changes": (
         "Awards whose published value was corrected: a later release of the same award with another value "
         "(change_kind corrected), or the award published again under a new award id with another value, "
-        "replacing the earlier row (change_kind republished).",
+        "replacing the earlier row (change_kind republished). previous_value, changed_at and changed_crawl_run_id "
+        "say what the latest value replaced, and when and by which crawl run it was found.",
         {
             "contract_id": "The contract (contracts.id); for a republication, the row that replaced the earlier.",
             "ocid": "Open Contracting id of the procurement.",
@@ -118,6 +119,12 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
             "change_kind": "corrected (one award id, a new value) or republished (a new award id replacing another).",
             "earlier_contract_id": "For a republication: the replaced row (contracts.id).",
             "earlier_award_id": "For a republication: the replaced row's award id.",
+            "previous_value": "The value latest_value replaced: that of the latest release with another value (the "
+            "replaced row's, for a republication).",
+            "changed_at": "When a crawl first found the release that brought latest_value (for a republication, the "
+            "row that replaced the earlier) (UTC).",
+            "changed_crawl_run_id": "The crawl run (or ingest) that found it (crawl_runs.id); empty when unknown "
+            "(found before revision 0009).",
         },
     ),
     "awards": (

@@ -19,10 +19,12 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from watchdog.items import ContractItem, SourceDocument
+from watchdog.middlewares import HostUnreachable
 from watchdog.normalise.dates import parse_timestamp
 from watchdog.ocds import Fetch, contract_items
 
@@ -57,6 +59,7 @@ class WatchdogSpider(scrapy.Spider):
         self.check_arguments(**self.arguments)
         super().__init__(**kwargs)
         self.base_url = self.base_url.rstrip("/")
+        self.hosts_given_up: set[str] = set()
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
@@ -67,6 +70,21 @@ class WatchdogSpider(scrapy.Spider):
         base_url = kwargs.get("base_url")
         if base_url is not None and urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
+
+    def report_unreachable(self, failure: Failure) -> bool:
+        """Whether a request failed because its host could not be reached (see PoliteRetryMiddleware); said once
+        per host, in one error line."""
+        if not failure.check(HostUnreachable):
+            return False
+        if failure.value.host not in self.hosts_given_up:
+            self.hosts_given_up.add(failure.value.host)
+            self.logger.error("%s", failure.value)
+        return True
+
+    def stop_if_unreachable(self, failure: Failure) -> None:
+        """End the crawl when the source's host cannot be reached: every page of the source is there."""
+        if self.report_unreachable(failure):
+            raise CloseSpider("unreachable")
 
     def on_this_site(self, link: str) -> str:
         """A link the live site wrote in full (links.next, a case page), pointed at base_url instead, so a
@@ -125,8 +143,9 @@ class OCDSSpider(WatchdogSpider):
     page_size: int = 100
     query_timezone = UTC
     rate_limit_waits: dict[int, float] = {}
-    # robots.txt speaks to crawlers of web pages; these are APIs published for reuse.
-    custom_settings = {"ROBOTSTXT_OBEY": False}
+    # robots.txt speaks to crawlers of web pages; these are APIs published for reuse. One request at a time, even
+    # while one waits to be tried again, and a source that cannot be reached is asked twice at most.
+    custom_settings = {"ROBOTSTXT_OBEY": False, "CONCURRENT_REQUESTS": 1}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -151,6 +170,8 @@ class OCDSSpider(WatchdogSpider):
             raise ValueError("give from_date or backfill, not both")
         if len(times) == 2 and times["from_date"] >= times["until_date"]:
             raise ValueError("from_date must be before until_date")
+        if "from_date" in times and times["from_date"] > datetime.now(UTC):
+            raise ValueError(f"from_date {kwargs['from_date']} is in the future; there is nothing to crawl yet")
         if kwargs.get("backfill") not in (None, "", "yes", "true", "1"):
             raise ValueError("backfill takes yes (crawl everything from the source's first day)")
 
@@ -163,7 +184,8 @@ class OCDSSpider(WatchdogSpider):
         return now - timedelta(days=self.first_crawl_days)
 
     def plan_windows(self, now: datetime) -> list[Window]:
-        start, end = self.crawl_start(now), self.until_date or now
+        """Windows from the crawl's start to until_date, or to now if that is sooner."""
+        start, end = self.crawl_start(now), min(self.until_date or now, now)
         windows = []
         while start < end:
             windows.append((start, min(start + self.window, end)))
@@ -173,12 +195,16 @@ class OCDSSpider(WatchdogSpider):
     @property
     def watermark(self) -> datetime | None:
         """Where the next crawl may resume: the start of the first window not finished (not read to its end, or
-        with an item not stored yet or not at all), or the end of the last."""
+        with an item not stored yet or not at all), or the end of the last. A crawl that resumed from the last
+        one's watermark never sets it back into the overlap: what came before it was read then."""
         if not self.windows:
             return None
         unfinished = [window for window in self.windows if window not in self.finished_windows]
         unfinished += [*self.unstored_windows, *self.unsettled_items.values()]
-        return min(window[0] for window in unfinished) if unfinished else self.windows[-1][1]
+        reached = min(window[0] for window in unfinished) if unfinished else self.windows[-1][1]
+        if self.from_date is None and self.previous_watermark is not None:
+            return max(reached, self.previous_watermark)
+        return reached
 
     def track(self, item: ContractItem, window: Window) -> ContractItem:
         """Remember the window an item came from until the storage pipeline settles it."""
@@ -287,6 +313,7 @@ class OCDSSpider(WatchdogSpider):
         yield self.page_request(self.window_url(rest), rest)
 
     def page_failed(self, failure: Failure) -> None:
+        self.stop_if_unreachable(failure)
         request = failure.request
         window = request.meta["window"]
         reason = failure.getErrorMessage() or failure.type.__name__

@@ -128,4 +128,7 @@ class NewsSpider(WatchdogSpider):
         )
 
     def failed(self, failure: Failure) -> None:
+        """A page not read; an outlet that cannot be reached is said once, and the others are still read."""
+        if self.report_unreachable(failure):
+            return
         self.logger.error("%s failed: %s", failure.request.url, failure.getErrorMessage() or failure.type.__name__)

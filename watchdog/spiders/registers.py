@@ -37,8 +37,9 @@ class RegisterSpider(WatchdogSpider):
     becomes enforcement items (`case_items`, raising MalformedPage when the page lacks what it needs)."""
 
     authority: str
-    # Web pages, not an API: robots.txt is obeyed (the project's default) and requests are spaced out.
-    custom_settings = {"DOWNLOAD_DELAY": 3.0}
+    # Web pages, not an API: robots.txt is obeyed (the project's default) and requests are spaced out, one at a
+    # time even while one waits to be tried again, so a site that cannot be reached is asked twice at most.
+    custom_settings = {"DOWNLOAD_DELAY": 3.0, "CONCURRENT_REQUESTS": 1}
 
     def request(self, url: str, callback: Callable, **meta) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.page_failed, meta=meta)
@@ -60,5 +61,6 @@ class RegisterSpider(WatchdogSpider):
         raise NotImplementedError
 
     def page_failed(self, failure: Failure) -> None:
+        self.stop_if_unreachable(failure)
         reason = failure.getErrorMessage() or failure.type.__name__
         self.logger.error("%s could not be fetched: %s; skipped", failure.request.url, reason)

@@ -1,0 +1,165 @@
+"""Every mistake an operator can make ends in one line saying what is wrong and what to do, with its exit status:
+2 when nothing was done (usage, configuration, a database to make, upgrade or reach), 1 when some work failed.
+Never a traceback unless -v; a read never creates a database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from postgres_server import only_postgresql
+from sqlalchemy import make_url
+
+REALDATA = Path(__file__).parent / "fixtures" / "realdata"
+RELEASE = REALDATA / "cf_release_mod_kpmg_award.json"
+
+
+def watchdog(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("WATCHDOG_")}
+    environment.update(env or {})
+    command = [sys.executable, "-m", "watchdog", *args]
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def assert_message(result: subprocess.CompletedProcess, status: int, *words: str) -> None:
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert result.returncode == status, output
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert error_lines, output
+    for word in words:
+        assert word in result.stderr, output
+
+
+NO_DATABASE_READS = [
+    ("query", "select 1"),
+    ("export", "contracts"),
+    ("export", "--sql", "select 1"),
+    ("supplier", "Serco"),
+    ("suppliers", "review"),
+    ("suppliers", "merge", "#1", "#2"),
+    ("contracts", "superseded"),
+    ("db", "current"),
+    ("changes",),
+    ("status",),
+]
+
+
+@pytest.mark.parametrize("args", NO_DATABASE_READS, ids=" ".join)
+def test_a_command_on_a_folder_without_a_database_says_so_and_creates_none(tmp_path, args):
+    result = watchdog(*args, cwd=tmp_path)
+    if args == ("status",):
+        assert "Traceback" not in result.stdout + result.stderr
+        assert result.returncode in (0, 2)
+    else:
+        assert_message(result, 2, "no database at watchdog.db", "watchdog db upgrade")
+    assert list(tmp_path.iterdir()) == []
+
+
+NEVER_UPGRADED = [
+    ("supplier", "Serco"),
+    ("suppliers", "review"),
+    ("contracts", "superseded"),
+    ("export", "contracts"),
+    ("crawl", "contracts_finder"),
+    ("ingest", str(RELEASE)),
+]
+
+
+@pytest.mark.parametrize("args", NEVER_UPGRADED, ids=" ".join)
+def test_a_command_on_a_database_never_upgraded_says_to_upgrade(tmp_path, args):
+    (tmp_path / "watchdog.db").touch()
+    assert_message(watchdog(*args, cwd=tmp_path), 2, "watchdog db upgrade")
+
+
+def test_a_sqlite_file_in_a_folder_that_does_not_exist(tmp_path):
+    missing = f"sqlite:///{tmp_path / 'nowhere' / 'x.db'}"
+    assert_message(watchdog("--db", missing, "db", "current", cwd=tmp_path), 2, "no database at")
+    assert_message(watchdog("--db", missing, "db", "upgrade", cwd=tmp_path), 2, "folder", "does not exist")
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("db", "upgrade"), ("db", "current"), ("supplier", "Serco"), ("crawl", "news"), ("ingest", str(RELEASE))],
+    ids=" ".join,
+)
+def test_a_postgresql_server_that_is_not_running(tmp_path, args):
+    url = f"postgresql://watchdog@127.0.0.1:{closed_port()}/watchdog"
+    assert_message(watchdog("--db", url, *args, cwd=tmp_path), 2, "cannot connect to the database", "server running")
+
+
+def test_a_postgresql_url_without_its_driver_says_which_extra_to_install(tmp_path):
+    shim = tmp_path / "no_driver" / "psycopg"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n")
+    result = watchdog(
+        "--db", "postgresql://localhost/watchdog", "db", "current", cwd=tmp_path, env={"PYTHONPATH": str(shim.parent)}
+    )
+    assert_message(result, 2, "pip install 'contract-watchdog[postgres]'")
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [("mysql://localhost/watchdog", "SQLite and PostgreSQL"), ("not a url", "database URL cannot be read")],
+)
+def test_a_database_url_watchdog_cannot_use(tmp_path, url, words):
+    assert_message(watchdog("--db", url, "db", "current", cwd=tmp_path), 2, words)
+
+
+@only_postgresql
+@pytest.mark.parametrize(
+    "args", [("db", "current"), ("supplier", "Serco"), ("crawl", "news"), ("query", "select 1")], ids=" ".join
+)
+def test_a_postgresql_database_that_does_not_exist(tmp_path, database_url, args):
+    missing = make_url(database_url).set(database="no_such_watchdog").render_as_string(hide_password=False)
+    assert_message(watchdog("--db", missing, *args, cwd=tmp_path), 2, "does not exist", "createdb")
+
+
+@only_postgresql
+@pytest.mark.parametrize("args", [("supplier", "Serco"), ("suppliers", "review"), ("crawl", "news")], ids=" ".join)
+def test_a_postgresql_database_never_upgraded(tmp_path, database_url, args):
+    assert_message(watchdog("--db", database_url, *args, cwd=tmp_path), 2, "watchdog db upgrade")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("export",), "give a table or view NAME"),
+        (("export", "contracts", "--sql", "select 1"), "not both"),
+        (("crawl", "no_such_spider"), "no spider called 'no_such_spider'"),
+        (("crawl", "contracts_finder", "-a", "from_date=yesterday-ish"), "from_date"),
+        (("query", "select 1", "--format", "xml"), "'xml' is not one of"),
+    ],
+)
+def test_usage_mistakes_exit_2_with_the_reason(tmp_path, args, words):
+    assert watchdog("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert_message(watchdog(*args, cwd=tmp_path), 2, words)
+
+
+def test_verbose_shows_the_traceback_behind_the_message(tmp_path):
+    url = f"postgresql://watchdog@127.0.0.1:{closed_port()}/watchdog"
+    result = watchdog("--db", url, "db", "current", "-v", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+    assert "Error: cannot connect to the database" in result.stderr
+
+
+def test_an_ingest_says_nothing_of_alembic_unless_verbose(tmp_path):
+    assert watchdog("db", "upgrade", cwd=tmp_path).returncode == 0
+    quiet = watchdog("ingest", str(RELEASE), cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Context impl" not in quiet.stderr
+    assert "1 new" in quiet.stdout
+    verbose = watchdog("db", "upgrade", "-v", cwd=tmp_path)
+    assert "Context impl" in verbose.stderr
