@@ -4,8 +4,10 @@ Never a traceback unless -v; a read never creates a database."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -140,6 +142,8 @@ def test_a_postgresql_database_never_upgraded(tmp_path, database_url, args):
         (("crawl", "no_such_spider"), "no spider called 'no_such_spider'"),
         (("crawl", "contracts_finder", "-a", "from_date=yesterday-ish"), "from_date"),
         (("query", "select 1", "--format", "xml"), "'xml' is not one of"),
+        (("crawl", "contracts_finder", "-s", "DOWNLOAD_DELAY=x"), "DOWNLOAD_DELAY takes a number"),
+        (("crawl", "contracts_finder", "-s", "ROBOTSTXT_OBEY=maybe"), "ROBOTSTXT_OBEY takes True or False"),
     ],
 )
 def test_usage_mistakes_exit_2_with_the_reason(tmp_path, args, words):
@@ -163,3 +167,40 @@ def test_an_ingest_says_nothing_of_alembic_unless_verbose(tmp_path):
     assert "1 new" in quiet.stdout
     verbose = watchdog("db", "upgrade", "-v", cwd=tmp_path)
     assert "Context impl" in verbose.stderr
+
+
+def test_a_schedule_setting_of_the_wrong_kind_stops_crawl_all_before_any_spider(tmp_path):
+    assert watchdog("db", "upgrade", cwd=tmp_path).returncode == 0
+    schedule = tmp_path / "nightly.toml"
+    schedule.write_text('[sfo_dpas]\ncases = "serco"\n[sfo_dpas.settings]\nDOWNLOAD_DELAY = "soon"\n')
+    result = watchdog("crawl", "--all", "--schedule", str(schedule), cwd=tmp_path)
+    assert_message(result, 2, f"the schedule {schedule} [sfo_dpas]", "DOWNLOAD_DELAY takes a number")
+    assert "watchdog crawl sfo_dpas" not in result.stdout
+
+
+READS = [
+    ("db", "current"),
+    ("query", "select count(*) from contracts"),
+    ("export", "supplier_record"),
+    ("supplier", "Serco"),
+    ("suppliers", "review"),
+    ("contracts", "superseded"),
+    ("status",),
+    ("changes",),
+]
+
+
+def test_reading_never_changes_the_database_file(tmp_path):
+    """Not even its journal mode: a file someone keeps in rollback-journal mode stays so, byte for byte."""
+    assert watchdog("db", "upgrade", cwd=tmp_path).returncode == 0
+    database = tmp_path / "watchdog.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA journal_mode = DELETE")
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    for args in READS:
+        result = watchdog(*args, cwd=tmp_path)
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["watchdog.db"]

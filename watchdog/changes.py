@@ -2,13 +2,16 @@
 
 Every contract, enforcement action, incident and supplier records the crawl run that first found it
 (`first_crawl_run_id`), and every release of a contract the run that stored it, so a correction of a value is
-dated by the run that found the new value (the `contract_value_changes` view's `changed_crawl_run_id`). Merges
-are a person's doing, not a run's: they are taken from `supplier_decisions` by the time they were decided.
+dated by the run that found the new value (the `contract_value_changes` view's `changed_crawl_run_id`); a sum of
+an enforcement action records the run that changed it, and the sum it replaced. Merges are a person's doing, not a
+run's: they are taken from `supplier_decisions` by the time they were decided. The runs of one `crawl --all` round
+record when the round started (`crawl_runs.round_started_at`): the last crawl is what came after the round before.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from sqlalchemy import table as view
 from tabulate import tabulate
 
 from watchdog import db
-from watchdog.console import verbosity
+from watchdog.console import table_cell_width, verbosity
 from watchdog.models import (
     Contract,
     ContractRelease,
@@ -30,6 +33,7 @@ from watchdog.models import (
     CrawlRun,
     Document,
     EnforcementAction,
+    EnforcementAmount,
     Incident,
     Supplier,
     SupplierDecision,
@@ -44,16 +48,21 @@ NEW_CONTRACT = "new contract"
 VALUE_CHANGED = "value changed"
 REPUBLISHED = "corrected by republication"
 NEW_ENFORCEMENT = "new enforcement action"
+AMOUNT_CHANGED = "amount changed"
 NEW_INCIDENT = "new incident"
 NEW_SUPPLIER = "new supplier"
 MERGED = "merged"
-KINDS = (NEW_CONTRACT, VALUE_CHANGED, REPUBLISHED, NEW_ENFORCEMENT, NEW_INCIDENT, NEW_SUPPLIER, MERGED)
+KINDS = (NEW_CONTRACT, VALUE_CHANGED, REPUBLISHED, NEW_ENFORCEMENT, AMOUNT_CHANGED, NEW_INCIDENT, NEW_SUPPLIER, MERGED)
 HEADERS = ["change", "when (UTC)", "run", "supplier", "what", "old value", "new value", "source"]
 MONEY_COLUMNS = {"old value", "new value"}
-TABLE_CELL_WIDTH = 60
+# A run id that does not exist and is one of these is more likely a year, meant as a date.
+YEARS = range(1900, 2200)
+LARGEST_RUN_ID = 2**63 - 1  # the largest integer SQLite stores: no run id is larger
 
 crawl_runs = CrawlRun.__table__
 contracts = Contract.__table__
+actions = EnforcementAction.__table__
+amounts = EnforcementAmount.__table__
 releases = ContractRelease.__table__
 links = ContractSupplier.__table__
 suppliers = Supplier.__table__
@@ -84,8 +93,9 @@ value_changes = view(
     column("changed_crawl_run_id", Integer),
 )
 SINCE_HELP = (
-    "last-crawl (what the runs since the newest run's spider last ran before found or changed: for a nightly "
-    "`crawl --all`, the night's round), a date or time in UTC "
+    "last-crawl (what every run after the `crawl --all` round before the last one found or changed: last night's "
+    "round, the crawls and ingests since, and the night's round; every run when there was no round before), "
+    "a date or time in UTC "
     "(2026-11-20, 2026-11-20T06:00:00Z: what was found or changed at or after it), or a crawl run id (42: what "
     "runs 42 and later found or changed)"
 )
@@ -110,7 +120,7 @@ class SinceType(click.ParamType):
         text = str(value).strip()
         if text == LAST_CRAWL:
             return Since()
-        if text.isdigit():
+        if re.fullmatch(r"[0-9]+", text):
             return Since(run_id=int(text))
         try:
             moment = datetime.fromisoformat(text)
@@ -196,6 +206,13 @@ def run_end(run) -> datetime:
     return run.finished_at or run.last_progress_at or run.started_at
 
 
+def runs_text(first_id: int, newest) -> str:
+    """The runs from `first_id` up to the newest run."""
+    if first_id > newest.id:
+        return "no run"
+    return run_text(newest) if first_id == newest.id else f"runs {first_id} to {run_text(newest)[4:]}"
+
+
 def window_of(connection: Connection, since: Since) -> Window:
     """The window --since names; BadParameter for a crawl run that does not exist."""
     if since.moment is not None:
@@ -203,8 +220,14 @@ def window_of(connection: Connection, since: Since) -> Window:
     columns = (crawl_runs.c.id, crawl_runs.c.spider, crawl_runs.c.started_at, crawl_runs.c.finished_at,
                crawl_runs.c.last_progress_at)  # fmt: skip
     if since.run_id is not None:
-        run = connection.execute(select(*columns).where(crawl_runs.c.id == since.run_id)).one_or_none()
+        query = select(*columns).where(crawl_runs.c.id == since.run_id)
+        run = connection.execute(query).one_or_none() if since.run_id <= LARGEST_RUN_ID else None
         if run is None:
+            if since.run_id in YEARS:
+                raise click.BadParameter(
+                    f"there is no crawl run {since.run_id}; for a date write {since.run_id}-01-01",
+                    param_hint="'--since'",
+                )
             newest = connection.scalar(select(func.max(crawl_runs.c.id)))
             known = f"the newest is {newest}" if newest else "no crawl or ingest has run on this database"
             raise click.BadParameter(f"there is no crawl run {since.run_id}: {known}", param_hint="'--since'")
@@ -212,19 +235,25 @@ def window_of(connection: Connection, since: Since) -> Window:
     newest = connection.execute(select(*columns).order_by(crawl_runs.c.id.desc()).limit(1)).one_or_none()
     if newest is None:
         return Window("the last crawl: no crawl or ingest has run on this database")
-    previous = connection.execute(
-        select(*columns)
-        .where(crawl_runs.c.spider == newest.spider, crawl_runs.c.id < newest.id)
-        .order_by(crawl_runs.c.id.desc())
-        .limit(1)
-    ).one_or_none()
-    if previous is None:
-        return Window(f"the last crawl: every run up to {run_text(newest)}", first_run_id=0)
-    runs = run_text(newest) if previous.id + 1 == newest.id else f"runs {previous.id + 1} to {run_text(newest)[4:]}"
+    rounds = connection.execute(
+        select(crawl_runs.c.round_started_at, func.max(crawl_runs.c.id).label("last_run_id"))
+        .where(crawl_runs.c.round_started_at.is_not(None))
+        .group_by(crawl_runs.c.round_started_at)
+        .order_by(crawl_runs.c.round_started_at.desc())
+        .limit(2)
+    ).all()
+    if len(rounds) < 2:
+        return Window(
+            f"the last crawl: every run up to {run_text(newest)}, as there is no earlier `crawl --all` round",
+            first_run_id=0,
+        )
+    previous_round = rounds[1]
+    last = connection.execute(select(*columns).where(crawl_runs.c.id == previous_round.last_run_id)).one()
     return Window(
-        f"the last crawl: {runs}",
-        first_run_id=previous.id + 1,
-        merges_since=run_end(previous),
+        f"the last crawl: {runs_text(last.id + 1, newest)}; every run since the `crawl --all` round of "
+        f"{moment_text(previous_round.round_started_at)} ended at {moment_text(run_end(last))}",
+        first_run_id=last.id + 1,
+        merges_since=run_end(last),
     )
 
 
@@ -273,12 +302,14 @@ def new_contracts(connection: Connection, window: Window) -> list[Change]:
     ]  # fmt: skip
 
 
-def amounts_text(rows) -> str:
-    """An action's sums: its own kind's first (the penalty), then the others by kind (costs...)."""
-    principal = [row for row in rows if row.amount is not None and row.amount_kind == row.event_kind]
-    others = [row for row in rows if row.amount is not None and row.amount_kind != row.event_kind]
-    parts = [sum_text(row.amount, row.currency) for row in principal]
-    parts += [f"{sum_text(row.amount, row.currency)} {row.amount_kind}" for row in others]
+def amounts_text(rows, replaced: dict[str, Decimal | None] | None = None) -> str:
+    """An action's sums: its own kind's first (the penalty), then the others by kind (costs...). With `replaced`,
+    the sums as they were: the sum each kind in it replaced (None for a sum added since) instead of its own."""
+    sums = [(replaced.get(row.amount_kind, row.amount) if replaced else row.amount, row) for row in rows]
+    principal = [(amount, row) for amount, row in sums if amount is not None and row.amount_kind == row.event_kind]
+    others = [(amount, row) for amount, row in sums if amount is not None and row.amount_kind != row.event_kind]
+    parts = [sum_text(amount, row.currency) for amount, row in principal]
+    parts += [f"{sum_text(amount, row.currency)} {row.amount_kind}" for amount, row in others]
     return " + ".join(parts)
 
 
@@ -293,6 +324,30 @@ def new_events(connection: Connection, window: Window, facts: Table, event_type:
         Change(kind, rows[event_id].first_seen_at, rows[event_id].first_crawl_run_id, names(group),
                f"{group[0].event_kind}: {group[0].title or ''}{reported(group[0])}", new_value=amounts_text(group),
                source_url=group[0].source_url or "")
+        for event_id, group in events.items()
+    ]  # fmt: skip
+
+
+def amount_changes(connection: Connection, window: Window) -> list[Change]:
+    """Enforcement actions known before the window whose sums a run in it changed (or added to): each with its sums
+    before and after, dated by the last of those changes."""
+    changed = window.holds(amounts.c.changed_crawl_run_id, amounts.c.changed_at)
+    query = (
+        select(amounts.c.enforcement_action_id, amounts.c.kind, amounts.c.previous_amount, amounts.c.changed_at,
+               amounts.c.changed_crawl_run_id)
+        .join(actions, actions.c.id == amounts.c.enforcement_action_id)
+        .where(changed, window.before(actions.c.first_crawl_run_id, actions.c.first_seen_at))
+        .order_by(amounts.c.changed_at)
+    )  # fmt: skip
+    replaced, latest = defaultdict(dict), {}
+    for row in connection.execute(query):
+        replaced[row.enforcement_action_id][row.kind] = row.previous_amount
+        latest[row.enforcement_action_id] = row
+    events = grouped_events(connection, "enforcement", sorted(latest))
+    return [
+        Change(AMOUNT_CHANGED, as_moment(latest[event_id].changed_at), latest[event_id].changed_crawl_run_id,
+               names(group), f"{group[0].event_kind}: {group[0].title or ''}{reported(group[0])}",
+               amounts_text(group, replaced[event_id]), amounts_text(group), group[0].source_url or "")
         for event_id, group in events.items()
     ]  # fmt: skip
 
@@ -416,7 +471,8 @@ def changes_in(connection: Connection, window: Window) -> list[Change]:
     found = [
         *new_contracts(connection, window),
         *value_changes_found(connection, window),
-        *new_events(connection, window, EnforcementAction.__table__, "enforcement", NEW_ENFORCEMENT),
+        *new_events(connection, window, actions, "enforcement", NEW_ENFORCEMENT),
+        *amount_changes(connection, window),
         *new_events(connection, window, Incident.__table__, "incident", NEW_INCIDENT),
         *new_suppliers(connection, window),
         *merges(connection, window),
@@ -442,7 +498,7 @@ def changes_command(url: str, since: Since, output_format: str) -> None:
     Each row: the change, when it was found (UTC), the crawl run that found it, the supplier, what it is,
     the old and the new value, and where to read it. It only reads the database.
     """
-    db.ready_engine(url).dispose()
+    db.ready_engine(url, writing=False).dispose()
     try:
         with read_only_connection(url) as connection:
             window = window_of(connection, since)
@@ -462,8 +518,9 @@ def changes_command(url: str, since: Since, output_format: str) -> None:
         click.echo(f"Nothing new or changed since {window.description}.")
         return
     click.echo(f"Since {window.description}:\n")
+    width = table_cell_width()
     rows = [
-        [shorten(cell, TABLE_CELL_WIDTH) if header in ("supplier", "what") else cell
+        [shorten(cell, width) if width and header in ("supplier", "what") else cell
          for header, cell in zip(HEADERS, change.cells(), strict=True)]
         for change in found
     ]  # fmt: skip

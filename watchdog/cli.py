@@ -20,15 +20,18 @@ from tabulate import tabulate
 from watchdog import awards, db, reader, review
 from watchdog.changes import changes_command
 from watchdog.console import (
+    CELL_WIDTH,
     EXIT_CANNOT_START,
+    EXIT_WORK_FAILED,
     CannotStart,
     WatchdogGroup,
     configure_logging,
     database_message,
     first_line,
+    table_cell_width,
     verbosity,
 )
-from watchdog.crawl import EXIT_ERRORS, crawl_command, project_settings
+from watchdog.crawl import crawl_command, project_settings
 from watchdog.ingest import Ingest
 from watchdog.readonly import (
     QUERY_TIMEOUT_SECONDS,
@@ -44,8 +47,6 @@ from watchdog.readonly import (
 )
 from watchdog.record import find_suppliers, money, record_lines
 from watchdog.status import status_command
-
-CELL_WIDTH = 60
 
 
 @click.group(cls=WatchdogGroup)
@@ -93,7 +94,7 @@ def db_upgrade(url: str) -> None:
 def db_current(url: str) -> None:
     """Show the database's schema revision, and whether it is the newest."""
     db.require_database(url)
-    engine = db.make_engine(url)
+    engine = db.make_engine(url, writing=False)
     current, head = db.current_revision(engine), db.head_revision(engine)
     state = "up to date" if current == head else f"behind: run `watchdog db upgrade` to reach {head}"
     click.echo(f"{current or 'empty (no schema)'}: {state}")
@@ -140,7 +141,7 @@ def ingest(url: str, files: tuple[Path, ...], batch_size: int) -> None:
     )
     click.echo("\n".join(summary.lines()))
     if summary.errors:
-        sys.exit(EXIT_ERRORS)
+        sys.exit(EXIT_WORK_FAILED)
 
 
 @main.group("suppliers")
@@ -177,7 +178,7 @@ REASON = click.option("--reason", help="Why, for the log.")
 @click.pass_obj
 def suppliers_review(url: str, limit: int) -> None:
     """Show pairs of suppliers that may be one entity, with the evidence for each."""
-    engine = db.ready_engine(url)
+    engine = db.ready_engine(url, writing=False)
     with engine.connect() as connection:
         pairs = review.open_candidates(connection, limit)
     if not pairs:
@@ -287,7 +288,7 @@ def decide_contracts(url: str, action: str, first: int, second: int, by: str, re
 @click.pass_obj
 def contracts_superseded(url: str, limit: int) -> None:
     """List award rows replaced by a republication or a person, with the rows that replaced them."""
-    with db.ready_engine(url).connect() as connection:
+    with db.ready_engine(url, writing=False).connect() as connection:
         rows = awards.superseded_rows(connection, limit)
     if not rows:
         click.echo("No award row has been replaced by a republication.")
@@ -497,8 +498,7 @@ def query(
     elif output_format == "json":
         print_json(headers, rows)
     else:
-        width = max_width if max_width is not None else (CELL_WIDTH if sys.stdout.isatty() else 0)
-        print_table(headers, rows, width)
+        print_table(headers, rows, table_cell_width(max_width))
         click.echo(f"({len(rows)} rows{' (more not shown; use --limit or export)' if more else ''})")
     if more and output_format != "table":
         click.echo(f"only the first {limit} rows were written; use --limit or export for more", err=True)

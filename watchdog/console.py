@@ -12,7 +12,7 @@ import click
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, ProgrammingError
 
 QUIET, NORMAL, VERBOSE = logging.WARNING, logging.INFO, logging.DEBUG
-EXIT_WORK_FAILED, EXIT_CANNOT_START, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_OK, EXIT_WORK_FAILED, EXIT_CANNOT_START, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # Loggers that tell a developer, not an operator, what happened: shown with -v only.
 CHATTY_LOGGERS = (
     "alembic",
@@ -41,6 +41,16 @@ class Verbosity:
 
 
 verbosity = Verbosity()
+
+
+CELL_WIDTH = 60  # characters of a table cell on a terminal
+
+
+def table_cell_width(wanted: int | None = None) -> int:
+    """How wide a table's cells may be: as wanted, else CELL_WIDTH on a terminal, else whole (0)."""
+    if wanted is not None:
+        return wanted
+    return CELL_WIDTH if sys.stdout.isatty() else 0
 
 
 class CannotStart(Exception):
@@ -137,37 +147,54 @@ def database_message(error: DBAPIError) -> tuple[str, int]:
     reason = first_line(error)
     lowered = reason.lower()
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        return f"the database has no watchdog tables, or older ones ({reason}): run `watchdog db upgrade`", 2
+        return (
+            f"the database has no watchdog tables, or older ones ({reason}): run `watchdog db upgrade`",
+            EXIT_CANNOT_START,
+        )
     missing = re.search(r'database "([^"]+)" does not exist', reason)
     if missing:
         name = missing.group(1)
-        return f'the database "{name}" does not exist: create it (`createdb {name}`), then run `watchdog db upgrade`', 2
+        return (
+            f'the database "{name}" does not exist: create it (`createdb {name}`), then run `watchdog db upgrade`',
+            EXIT_CANNOT_START,
+        )
     if "unable to open database file" in lowered:
-        return "cannot open the SQLite file: its folder does not exist or cannot be written; check --db", 2
+        return (
+            "cannot open the SQLite file: its folder does not exist or cannot be written; check --db",
+            EXIT_CANNOT_START,
+        )
+    if "password authentication failed" in lowered or ("role" in lowered and "does not exist" in lowered):
+        return f"the database refused the login ({reason}): check the user and password in --db", EXIT_CANNOT_START
     if "connection refused" in lowered or "could not connect" in lowered or "connection failed" in lowered:
-        return f"cannot connect to the database ({reason}): is the server running, and is --db right?", 2
-    if "password authentication failed" in lowered or "role" in lowered and "does not exist" in lowered:
-        return f"the database refused the login ({reason}): check the user and password in --db", 2
+        return (
+            f"cannot connect to the database ({reason}): is the server running, and is --db right?",
+            EXIT_CANNOT_START,
+        )
     if "database is locked" in lowered:
-        return "the SQLite file is locked by another program's write: close its transaction and try again", 1
+        return (
+            "the SQLite file is locked by another program's write: close its transaction and try again",
+            EXIT_WORK_FAILED,
+        )
     if isinstance(error, ProgrammingError):
-        return f"the database refused: {reason}", 1
-    return f"database error: {reason}", 1
+        return f"the database refused: {reason}", EXIT_WORK_FAILED
+    return f"database error: {reason}", EXIT_WORK_FAILED
 
 
 def explain(error: BaseException) -> tuple[str, int]:
     """One line saying what is wrong and what to do, and the exit status, for an error no command caught."""
     if isinstance(error, CannotStart):
         return str(error), EXIT_CANNOT_START
+    if isinstance(getattr(error, "exit_status", None), int):  # a query stopped by its time limit or a signal
+        return str(error), error.exit_status
     if isinstance(error, NoSuchModuleError | ImportError) and "psycopg" in str(error):
         return "PostgreSQL needs its driver: pip install 'contract-watchdog[postgres]'", EXIT_CANNOT_START
     if isinstance(error, ArgumentError):
-        return f"the database URL cannot be read ({first_line(error)}): e.g. sqlite:///watchdog.db", 2
+        return f"the database URL cannot be read ({first_line(error)}): e.g. sqlite:///watchdog.db", EXIT_CANNOT_START
     if isinstance(error, DBAPIError):
         return database_message(error)
     if isinstance(error, OSError):
         return f"{error.strerror or first_line(error)}: {error.filename or ''}".rstrip(": "), EXIT_WORK_FAILED
-    return f"unexpected {type(error).__name__}: {first_line(error)} (run again with -v to see where)", 1
+    return f"unexpected {type(error).__name__}: {first_line(error)} (run again with -v to see where)", EXIT_WORK_FAILED
 
 
 def has_verbosity_options(command: click.Command) -> bool:

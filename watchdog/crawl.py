@@ -16,11 +16,18 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from watchdog import db
-from watchdog.console import CannotStart, hand_logging_to_scrapy, quiet_chatty_loggers, scrapy_log_settings, verbosity
+from watchdog.console import (
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_WORK_FAILED,
+    CannotStart,
+    hand_logging_to_scrapy,
+    quiet_chatty_loggers,
+    scrapy_log_settings,
+    verbosity,
+)
 from watchdog.locks import AlreadyRunning, crawl_lock
 from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE
-
-EXIT_OK, EXIT_ERRORS, EXIT_NOT_STARTED, EXIT_LOCKED = 0, 1, 2, 3
 
 
 @dataclass
@@ -44,7 +51,7 @@ class CrawlSummary:
     @property
     def exit_status(self) -> int:
         """0 when the run finished cleanly; 1 when some work failed or it did not finish."""
-        return EXIT_OK if self.status == "finished" else EXIT_ERRORS
+        return EXIT_OK if self.status == "finished" else EXIT_WORK_FAILED
 
     def lines(self) -> list[str]:
         reason = self.stats.get("finish_reason", "unknown")
@@ -72,8 +79,28 @@ def project_settings(database_url: str, overrides: dict[str, str]):
     settings.set("WATCHDOG_DATABASE_URL", database_url, priority="cmdline")
     settings.setdict(scrapy_log_settings(), priority="cmdline")
     for name, value in overrides.items():
-        settings.set(name, value, priority="cmdline")
+        settings.set(name, checked_setting(name, value, settings.get(name)), priority="cmdline")
     return settings
+
+
+BOOLEAN_WORDS = {"0", "1", "true", "false"}
+
+
+def checked_setting(name: str, value: str, default: object) -> str:
+    """A setting given as text, if it reads as the kind of value its default is; CannotStart saying what it takes."""
+    if isinstance(default, bool):
+        if value.lower() not in BOOLEAN_WORDS:
+            raise CannotStart(f"setting {name}={value!r}: {name} takes True or False")
+        return value
+    try:
+        if isinstance(default, int):
+            int(value)
+        elif isinstance(default, float):
+            float(value)
+    except ValueError as error:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise CannotStart(f"setting {name}={value!r}: {name} takes {kind}") from error
+    return value
 
 
 def check_database(database_url: str) -> None:
@@ -129,7 +156,7 @@ def pairs(values: Iterable[str], option: str) -> dict[str, str]:
 @click.argument("spider", required=False)
 @click.option(
     "--all",
-    "every_scheduled",
+    "run_all",
     is_flag=True,
     show_default=False,
     help="Run every spider the schedule file lists, each in a process of its own, one after another.",
@@ -146,7 +173,7 @@ def pairs(values: Iterable[str], option: str) -> dict[str, str]:
 def crawl_command(
     url: str,
     spider: str | None,
-    every_scheduled: bool,
+    run_all: bool,
     schedule_file: Path | None,
     arguments: tuple[str, ...],
     settings: tuple[str, ...],
@@ -161,7 +188,7 @@ def crawl_command(
     running on this database, so this one did not start (with --all: some spider was skipped for that reason,
     and every other finished cleanly).
     """
-    if every_scheduled:
+    if run_all:
         if spider:
             raise click.UsageError("give a SPIDER or --all, not both")
         if arguments or settings:

@@ -28,19 +28,24 @@ def database_url(explicit: str | None = None) -> str:
     return url
 
 
-def _configure_sqlite_connection(dbapi_connection, _connection_record, busy_timeout: float) -> None:
+def _configure_sqlite_connection(dbapi_connection, _connection_record, busy_timeout: float, writing: bool) -> None:
     # WAL lets a journalist's SQL client read while a crawl writes; the busy timeout makes
     # two overlapping crawls wait for each other instead of failing with "database is locked".
+    # A reader leaves the file's journal mode as it is: reading never changes the file.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    if writing:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
 
 
-def make_engine(url: str | None = None, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs) -> Engine:
-    """An engine for the configured database; SQLite gets foreign keys, WAL and a busy timeout (in seconds)."""
+def make_engine(
+    url: str | None = None, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT, writing: bool = True, **kwargs
+) -> Engine:
+    """An engine for the configured database; SQLite gets foreign keys and a busy timeout (in seconds), and WAL
+    when it is `writing`."""
     url = database_url(url)
     if make_url(url).get_backend_name() not in ("sqlite", "postgresql"):
         raise CannotStart(f"watchdog works with SQLite and PostgreSQL databases, not {url.partition(':')[0]}")
@@ -49,7 +54,7 @@ def make_engine(url: str | None = None, sqlite_busy_timeout: float = SQLITE_BUSY
         kwargs.setdefault("connect_args", {"options": "-c timezone=UTC"})
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        configure = functools.partial(_configure_sqlite_connection, busy_timeout=sqlite_busy_timeout)
+        configure = functools.partial(_configure_sqlite_connection, busy_timeout=sqlite_busy_timeout, writing=writing)
         event.listen(engine, "connect", configure)
     return engine
 
@@ -72,17 +77,27 @@ def require_database(url: str) -> None:
         )
 
 
-def ready_engine(url: str, newest: bool = True) -> Engine:
-    """An engine on a database that exists and has the watchdog schema (the newest one, if `newest`);
-    CannotStart saying to run `watchdog db upgrade` otherwise."""
+def require_writable(path: Path) -> None:
+    """CannotStart unless this program may write the SQLite file and make files beside it (its WAL, its locks)."""
+    for needed in (path, path.parent):
+        if not os.access(needed, os.W_OK):
+            raise CannotStart(f"cannot write to {needed}: give this user write access to it, or use another --db")
+
+
+def ready_engine(url: str, writing: bool = True) -> Engine:
+    """An engine on a database that exists at the newest schema, and that this program can write to if it is
+    `writing`; CannotStart saying what to do otherwise (`watchdog db upgrade`, mostly)."""
     require_database(url)
-    engine = make_engine(url)
+    path = sqlite_file(url)
+    if writing and path is not None:
+        require_writable(path)
+    engine = make_engine(url, writing=writing)
     current = current_revision(engine)
     if current is None:
         raise CannotStart(
             f"the database at {engine.url.render_as_string()} has no watchdog tables: run `watchdog db upgrade`"
         )
-    if newest and current != head_revision(engine):
+    if current != head_revision(engine):
         raise CannotStart("the database is not at the newest schema: run `watchdog db upgrade` first")
     return engine
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,14 @@ logger = logging.getLogger(__name__)
 
 ERRORS_KEPT = 20
 INTERRUPTED_REASONS = {"shutdown", "cancelled"}
+# `crawl --all` gives each of its children the time its round started (ISO 8601, UTC) in this variable.
+ROUND_STARTED_AT_VARIABLE = "WATCHDOG_ROUND_STARTED_AT"
+
+
+def round_started_at() -> datetime | None:
+    """When the `crawl --all` round this crawl is part of started; None for a crawl on its own."""
+    value = os.environ.get(ROUND_STARTED_AT_VARIABLE)
+    return datetime.fromisoformat(value) if value else None
 
 
 class ErrorCollector(logging.Handler):
@@ -56,7 +65,7 @@ class CrawlRunRecorder:
         logging.getLogger().addHandler(self.errors)
         self.started_at = utcnow()
         self.abandon_silent_runs(spider.name)
-        self.run_id = self.store.start_run(spider.name, getattr(spider, "arguments", None))
+        self.run_id = self.store.start_run(spider.name, getattr(spider, "arguments", None), round_started_at())
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
         # Spiders never touch the database: what they need to know of earlier crawls is handed to them here.
         if hasattr(spider, "previous_watermark"):

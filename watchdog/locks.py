@@ -66,6 +66,11 @@ def advisory_lock(database_url: str, spider: str) -> Iterator[None]:
     try:
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")
+            # A server that ends idle sessions (idle_session_timeout, PostgreSQL 14 and later) would end this one,
+            # and the lock with it, while the crawl runs.
+            connection.execute(
+                text("SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'")
+            )
             if not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}):
                 raise refusal(spider, f"PostgreSQL advisory lock {key}")
             yield

@@ -473,6 +473,19 @@ class EnforcementAmount(Base):
         String(40), comment="As written beside the sum: up to, over, almost, just over, plus VAT."
     )
     amount_text: Mapped[str | None] = mapped_column(Text, comment="The sum exactly as the source wrote it.")
+    previous_amount: Mapped[Decimal | None] = mapped_column(
+        comment="The sum this one replaced, when a later crawl found another; empty if it never changed, or if a later "
+        "crawl added it to an action known before."
+    )
+    changed_crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"),
+        index=True,
+        comment="The crawl run (or ingest) that last changed this sum, or added it to an action known before "
+        "(crawl_runs.id); empty if the sum is as the action was first found with.",
+    )
+    changed_at: Mapped[datetime | None] = mapped_column(
+        comment="When that run wrote it (UTC); empty if the sum is as the action was first found with."
+    )
 
 
 class Incident(Seen, FoundByRun, Base):
@@ -610,4 +623,8 @@ class CrawlRun(Base):
     )
     watermark: Mapped[datetime | None] = mapped_column(
         comment="The newest source date covered; the next incremental crawl starts from here (UTC)."
+    )
+    round_started_at: Mapped[datetime | None] = mapped_column(
+        comment="When the `crawl --all` round this run was part of started (UTC); empty for a crawl or ingest run "
+        "on its own."
     )

@@ -282,7 +282,7 @@ def read_only_connection(
     change anything is refused (NotAReader)."""
     require_database(url)
     limits = QueryLimits(timeout)
-    engine = make_engine(url, poolclass=NullPool)
+    engine = make_engine(url, writing=False, poolclass=NullPool)
     try:
         with limits.stopping_on_signals(), engine.connect() as connection:
             if connection.dialect.name == "sqlite":

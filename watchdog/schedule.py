@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path
 
 SCHEDULE_VARIABLE = "WATCHDOG_SCHEDULE"
@@ -28,14 +29,17 @@ def schedule_path(explicit: str | Path | None = None) -> Path:
 
 
 def as_text(value: object, where: str) -> str:
-    """A TOML value as the text `-a`/`-s` would give: lists joined with commas, booleans as yes/no."""
+    """A TOML value as the text `-a`/`-s` would give: lists joined with commas, booleans as true/false, dates and
+    times as ISO 8601."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return "true" if value else "false"
+    if isinstance(value, date | time):
+        return value.isoformat()
     if isinstance(value, list):
         return ",".join(as_text(each, where) for each in value)
     if isinstance(value, str | int | float):
         return str(value)
-    raise ScheduleError(f"{where}: {value!r} is not a text, a number, a boolean or a list of them")
+    raise ScheduleError(f"{where}: {value!r} is not a text, a number, a boolean, a date or a list of them")
 
 
 def load_schedule(path: str | Path | None = None) -> list[ScheduledCrawl]:

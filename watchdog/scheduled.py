@@ -13,24 +13,24 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from tabulate import tabulate
 
 from watchdog import db
-from watchdog.console import CannotStart, verbosity_flags
+from watchdog.console import EXIT_CANNOT_START, EXIT_LOCKED, EXIT_OK, EXIT_WORK_FAILED, CannotStart, verbosity_flags
 from watchdog.crawl import (
-    EXIT_ERRORS,
-    EXIT_LOCKED,
-    EXIT_NOT_STARTED,
-    EXIT_OK,
     check_database,
     project_settings,
     spider_class,
 )
+from watchdog.extensions import ROUND_STARTED_AT_VARIABLE
 from watchdog.models import CrawlRun
 from watchdog.schedule import ScheduledCrawl, ScheduleError, load_schedule, schedule_path
 
@@ -91,10 +91,9 @@ def checked_schedule(database_url: str, schedule_file: Path | None) -> list[Sche
     except ScheduleError as error:
         raise CannotStart(str(error)) from error
     check_database(database_url)
-    settings = project_settings(database_url, {})
     for crawl in crawls:
         try:
-            spider_class(settings, crawl.spider, crawl.arguments)
+            spider_class(project_settings(database_url, crawl.settings), crawl.spider, crawl.arguments)
         except CannotStart as error:
             raise CannotStart(f"the schedule {path} [{crawl.spider}]: {error}") from error
     return crawls
@@ -107,16 +106,27 @@ def child_arguments(crawl: ScheduledCrawl) -> list[str]:
     return ["crawl", crawl.spider, *(part for option in options for part in option), *verbosity_flags()]
 
 
-def newest_run_id(engine: Engine, spider: str) -> int:
-    with engine.connect() as connection:
-        return connection.scalar(select(func.coalesce(func.max(CrawlRun.id), 0)).where(CrawlRun.spider == spider))
+def newest_run_id(engine: Engine, spider: str) -> int | None:
+    """The id of the spider's newest run (0 if none); None if the database cannot say (the child's own error
+    line will tell why)."""
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(select(func.coalesce(func.max(CrawlRun.id), 0)).where(CrawlRun.spider == spider))
+    except SQLAlchemyError:
+        return None
 
 
-def run_opened_after(engine: Engine, spider: str, run_id: int) -> CrawlRun | None:
-    """The first crawl_runs row of `spider` after `run_id`: the one the child opened, if it opened one."""
-    with Session(engine) as session:
-        query = select(CrawlRun).where(CrawlRun.spider == spider, CrawlRun.id > run_id).order_by(CrawlRun.id)
-        return session.scalars(query.limit(1)).first()
+def run_opened_after(engine: Engine, spider: str, run_id: int | None) -> CrawlRun | None:
+    """The first crawl_runs row of `spider` after `run_id`: the one the child opened, if it opened one (None
+    also when the database cannot be read)."""
+    if run_id is None:
+        return None
+    try:
+        with Session(engine) as session:
+            query = select(CrawlRun).where(CrawlRun.spider == spider, CrawlRun.id > run_id).order_by(CrawlRun.id)
+            return session.scalars(query.limit(1)).first()
+    except SQLAlchemyError:
+        return None
 
 
 def outcome_of(exit_status: int, run: CrawlRun | None) -> str:
@@ -130,16 +140,19 @@ def outcome_of(exit_status: int, run: CrawlRun | None) -> str:
     return INTERRUPTED if run.status == INTERRUPTED else FAILED
 
 
-def run_child(crawl: ScheduledCrawl, database_url: str, engine: Engine, relay: SignalRelay) -> Outcome:
+def run_child(
+    crawl: ScheduledCrawl, database_url: str, engine: Engine, relay: SignalRelay, round_started_at: datetime
+) -> Outcome:
     arguments = child_arguments(crawl)
     click.echo(f"watchdog {shlex.join(arguments)}")
     before = newest_run_id(engine, crawl.spider)
     started = time.monotonic()
     # The database URL goes by the environment, not the command line, which every user of the machine can read
-    # (and a PostgreSQL URL may hold a password).
+    # (and a PostgreSQL URL may hold a password); so does the time the round started, which the child's run records.
+    variables = {db.DATABASE_URL_VARIABLE: database_url, ROUND_STARTED_AT_VARIABLE: round_started_at.isoformat()}
     relay.child = subprocess.Popen(
         [sys.executable, "-m", "watchdog", *arguments],
-        env=os.environ | {db.DATABASE_URL_VARIABLE: database_url},
+        env=os.environ | variables,
         start_new_session=True,
     )
     exit_status = relay.child.wait()
@@ -153,7 +166,7 @@ def exit_status_of(outcomes: list[Outcome]) -> int:
     skipped because another crawl of it was running."""
     found = {outcome.outcome for outcome in outcomes}
     if found & {FAILED, INTERRUPTED, NOT_STARTED}:
-        return EXIT_ERRORS
+        return EXIT_WORK_FAILED
     return EXIT_LOCKED if ALREADY_RUNNING in found else EXIT_OK
 
 
@@ -163,14 +176,16 @@ def run_schedule(database_url: str, schedule_file: Path | None) -> int:
         crawls = checked_schedule(database_url, schedule_file)
     except CannotStart as error:
         click.echo(f"Error: {error}", err=True)
-        return EXIT_NOT_STARTED
-    engine = db.make_engine(database_url)
+        return EXIT_CANNOT_START
+    # No pooled connection lies idle while a child runs, for a server to close under it.
+    engine = db.make_engine(database_url, poolclass=NullPool)
     outcomes = []
+    round_started_at = datetime.now(UTC)
     try:
         with SignalRelay() as relay:
             for crawl in crawls:
                 if relay.signal_number is None:
-                    outcomes.append(run_child(crawl, database_url, engine, relay))
+                    outcomes.append(run_child(crawl, database_url, engine, relay, round_started_at))
                 else:
                     outcomes.append(Outcome(crawl.spider, INTERRUPTED))
     finally:

@@ -13,12 +13,11 @@ import click
 from sqlalchemy import Connection, inspect, select
 from tabulate import tabulate
 
-from watchdog.console import verbosity
+from watchdog.console import EXIT_WORK_FAILED, verbosity
 from watchdog.models import CrawlRun
-from watchdog.readonly import QueryStopped, duration_text, parse_duration, read_only_connection
+from watchdog.readonly import duration_text, parse_duration, read_only_connection
 from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE, ScheduleError, load_schedule
 
-EXIT_UNHEALTHY = 1
 CLEAN = "finished"
 RUNNING = "running"
 NO_CRAWL_YET = "no crawl has run on this database"
@@ -158,15 +157,10 @@ def spider_statuses(connection: Connection, scheduled: list[str]) -> list[Spider
 
 def read_statuses(url: str, scheduled: list[str]) -> list[SpiderStatus] | None:
     """Every spider's status, read without writing; None when the database has no crawl_runs table."""
-    try:
-        with read_only_connection(url) as connection:
-            if crawl_runs.name not in inspect(connection).get_table_names():
-                return None
-            return spider_statuses(connection, scheduled)
-    except QueryStopped as error:
-        stopped = click.ClickException(str(error))
-        stopped.exit_code = error.exit_status
-        raise stopped from error
+    with read_only_connection(url) as connection:
+        if crawl_runs.name not in inspect(connection).get_table_names():
+            return None
+        return spider_statuses(connection, scheduled)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -321,4 +315,4 @@ def status_command(url: str, max_age: float | None, schedule_file: Path | None, 
             if not problems:
                 click.echo(f"Healthy: every scheduled spider finished cleanly in the last {duration_text(max_age)}.")
     if problems:
-        sys.exit(EXIT_UNHEALTHY)
+        sys.exit(EXIT_WORK_FAILED)

@@ -168,6 +168,10 @@ def amount_rows(item: EnforcementItem, action_id: int) -> list[dict[str, Any]]:
             "amount_gbp": amount_in_gbp(money.amount, money.currency, item.action_date and item.action_date.year),
             "qualifier": money.qualifier,
             "amount_text": money.text,
+            # A change of the sum is marked by mark_changed_amounts; an empty value keeps the stored one.
+            "previous_amount": None,
+            "changed_crawl_run_id": None,
+            "changed_at": None,
         }
         for money in item.amounts
     ]
@@ -205,6 +209,33 @@ INCIDENTS = EventTables(
     sources=IncidentSource.__table__,
     fact_column="incident_id",
 )
+
+
+def mark_changed_amounts(connection: Connection, rows: list[dict[str, Any]], batch: Batch) -> None:
+    """Before the sums of enforcement actions are written: a sum that differs from the one stored, or a sum of a
+    kind an action found before this batch did not have, is marked changed by this batch's run, with the sum it
+    replaces; so is its action."""
+    actions, amounts = EnforcementAction.__table__, EnforcementAmount.__table__
+    ids = sorted({row["enforcement_action_id"] for row in rows})
+    known, stored = set(), {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        known.update(
+            connection.scalars(select(actions.c.id).where(actions.c.id.in_(chunk), actions.c.first_seen_at < batch.now))
+        )
+        query = select(amounts.c.enforcement_action_id, amounts.c.kind, amounts.c.amount)
+        stored.update(
+            ((action_id, kind), amount)
+            for action_id, kind, amount in connection.execute(query.where(amounts.c.enforcement_action_id.in_(chunk)))
+        )
+    changed = set()
+    for row in rows:
+        previous = stored.get((row["enforcement_action_id"], row["kind"]))
+        if row["enforcement_action_id"] in known and previous != row["amount"]:
+            row.update(previous_amount=previous, changed_crawl_run_id=batch.run_id, changed_at=batch.now)
+            changed.add(row["enforcement_action_id"])
+    if changed:
+        connection.execute(update(actions).where(actions.c.id.in_(changed)).values(changed_crawl_run_id=batch.run_id))
 
 
 # A run still `running` that has reported no progress for this many progress intervals was killed.
@@ -537,6 +568,8 @@ class Store:
                 for row in tables.detail_rows(item, fact_id):
                     details[tuple(row[name] for name in tables.detail_key)] = row
             sources[(fact_id, item.source.url)] = batch.source_row(tables.fact_column, fact_id, item)
+        if tables is ENFORCEMENT:
+            mark_changed_amounts(connection, list(details.values()), batch)
         refreshed = [c.name for c in tables.details.c if c.name not in {"id", *tables.detail_key}]
         upsert(connection, tables.details, list(details.values()), tables.detail_key, update=refreshed)
         upsert(
@@ -547,12 +580,21 @@ class Store:
             update=["evidence", "extraction_rule"],
         )
 
-    def start_run(self, spider: str, arguments: dict[str, Any] | None = None) -> int:
-        """Open a crawl_runs row; what this store writes from now on is marked as that run's."""
+    def start_run(
+        self, spider: str, arguments: dict[str, Any] | None = None, round_started_at: datetime | None = None
+    ) -> int:
+        """Open a crawl_runs row (of the `crawl --all` round started at `round_started_at`, if any); what this store
+        writes from now on is marked as that run's."""
         with self.engine.begin() as connection:
             self.run_id = connection.execute(
                 insert(crawl_runs)
-                .values(spider=spider, arguments=arguments or None, started_at=utcnow(), status="running")
+                .values(
+                    spider=spider,
+                    arguments=arguments or None,
+                    started_at=utcnow(),
+                    status="running",
+                    round_started_at=round_started_at,
+                )
                 .returning(crawl_runs.c.id)
             ).scalar_one()
         return self.run_id

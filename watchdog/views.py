@@ -121,8 +121,9 @@ VIEWS: dict[str, tuple[str, dict[str, str]]] = {
             "earlier_award_id": "For a republication: the replaced row's award id.",
             "previous_value": "The value latest_value replaced: that of the latest release with another value (the "
             "replaced row's, for a republication).",
-            "changed_at": "When a crawl first found the release that brought latest_value (for a republication, the "
-            "row that replaced the earlier) (UTC).",
+            "changed_at": "When a crawl first found the release that brought latest_value (of the releases giving it "
+            "since the last with another value, the one found first; for a republication, the row that replaced the "
+            "earlier) (UTC).",
             "changed_crawl_run_id": "The crawl run (or ingest) that found it (crawl_runs.id); empty when unknown "
             "(found before revision 0009).",
         },
