@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 
 import pytest
 from postgres_server import PostgresServer, find_bindir
@@ -75,3 +76,11 @@ def reader_url(database_url, engine, monkeypatch):
     url = make_url(database_url).set(username=READER_NAME).render_as_string(hide_password=False)
     monkeypatch.setenv(READER_URL_VARIABLE, url)
     return url
+
+
+@pytest.fixture
+def refusing_address():
+    """An address on 127.0.0.1 that refuses connections: its port is bound, and nothing listens."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{bound.getsockname()[1]}"

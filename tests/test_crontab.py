@@ -7,7 +7,6 @@ import csv
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -51,12 +50,6 @@ def run_line(command: str, folder: Path, environment: dict[str, str]) -> tuple[i
         timeout=600,
     )
     return result.returncode, result.stdout + result.stderr
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -111,9 +104,9 @@ def test_a_good_night_mails_nothing_and_leaves_the_changes_for_the_desk(checkout
     ]
 
 
-def test_a_night_with_a_source_down_mails_what_is_wrong(checkout, sfo_site, tmp_path):  # noqa: F811
+def test_a_night_with_a_source_down_mails_what_is_wrong(checkout, sfo_site, tmp_path, refusing_address):  # noqa: F811
     folder, environment = checkout
-    down = f"http://127.0.0.1:{closed_port()}"
+    down = f"http://{refusing_address}"
     schedule = write_schedule(
         tmp_path / "nightly.toml",
         {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,12 +24,6 @@ def watchdog(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subpro
     environment.update(env or {})
     command = [sys.executable, "-m", "watchdog", *args]
     return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def assert_message(result: subprocess.CompletedProcess, status: int, *words: str) -> None:
@@ -96,8 +89,8 @@ def test_a_sqlite_file_in_a_folder_that_does_not_exist(tmp_path):
     [("db", "upgrade"), ("db", "current"), ("supplier", "Serco"), ("crawl", "news"), ("ingest", str(RELEASE))],
     ids=" ".join,
 )
-def test_a_postgresql_server_that_is_not_running(tmp_path, args):
-    url = f"postgresql://watchdog@127.0.0.1:{closed_port()}/watchdog"
+def test_a_postgresql_server_that_is_not_running(tmp_path, args, refusing_address):
+    url = f"postgresql://watchdog@{refusing_address}/watchdog"
     assert_message(watchdog("--db", url, *args, cwd=tmp_path), 2, "cannot connect to the database", "server running")
 
 
@@ -151,8 +144,8 @@ def test_usage_mistakes_exit_2_with_the_reason(tmp_path, args, words):
     assert_message(watchdog(*args, cwd=tmp_path), 2, words)
 
 
-def test_verbose_shows_the_traceback_behind_the_message(tmp_path):
-    url = f"postgresql://watchdog@127.0.0.1:{closed_port()}/watchdog"
+def test_verbose_shows_the_traceback_behind_the_message(tmp_path, refusing_address):
+    url = f"postgresql://watchdog@{refusing_address}/watchdog"
     result = watchdog("--db", url, "db", "current", "-v", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" in result.stderr

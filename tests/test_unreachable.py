@@ -2,7 +2,6 @@
 at most, and the crawl ends at once, failed, with one error line and its watermark where it was."""
 
 import asyncio
-import socket
 import time
 from datetime import UTC, datetime
 
@@ -25,14 +24,6 @@ SPIDER_ARGUMENTS = {
     "hse_convictions": [],
     "sfo_dpas": [],
 }
-
-
-@pytest.fixture
-def refusing_address():
-    """An address on 127.0.0.1 that refuses connections: its port is bound, and nothing listens."""
-    with socket.socket() as bound:
-        bound.bind(("127.0.0.1", 0))
-        yield f"127.0.0.1:{bound.getsockname()[1]}"
 
 
 @pytest.mark.parametrize("spider", SPIDER_ARGUMENTS)

@@ -43,6 +43,11 @@ class Verbosity:
 verbosity = Verbosity()
 
 
+def counted(number: int, thing: str) -> str:
+    """A count and its noun, plural unless one: "1 error", "1,200 items"."""
+    return f"{number:,} {thing}{'' if number == 1 else 's'}"
+
+
 CELL_WIDTH = 60  # characters of a table cell on a terminal
 
 

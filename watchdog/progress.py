@@ -21,6 +21,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from tqdm import tqdm
 
+from watchdog.console import counted
+
 REFRESH_SECONDS = 0.5
 Piece = TypeVar("Piece")
 
@@ -65,10 +67,6 @@ def releases_read(pieces: Iterable[Piece], path: Path, show: bool, stream: IO[st
         return
     with log_above_progress():
         yield from tqdm(pieces, desc=path.name, unit=" releases", file=stream, mininterval=REFRESH_SECONDS)
-
-
-def counted(number: int, thing: str) -> str:
-    return f"{number:,} {thing}{'' if number == 1 else 's'}"
 
 
 @dataclass

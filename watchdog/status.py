@@ -13,7 +13,7 @@ import click
 from sqlalchemy import Connection, inspect, select
 from tabulate import tabulate
 
-from watchdog.console import EXIT_WORK_FAILED, verbosity
+from watchdog.console import EXIT_WORK_FAILED, counted, verbosity
 from watchdog.models import CrawlRun
 from watchdog.readonly import duration_text, parse_duration, read_only_connection
 from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE, ScheduleError, load_schedule
@@ -91,7 +91,7 @@ class SpiderStatus:
         found = []
         ended = self.last_ended_run
         if ended is not None and ended.status != CLEAN:
-            errors = f" with {plural(ended.errors, 'error')}" if ended.errors else ""
+            errors = f" with {counted(ended.errors, 'error')}" if ended.errors else ""
             first_error = f": {ended.first_error}" if ended.first_error else ""
             found.append(Problem("failing", f"run {ended.id} {ended.status}{errors}{first_error}"))
         limit = f"(max {duration_text(max_age)})"
@@ -103,10 +103,6 @@ class SpiderStatus:
         elif seconds_since(clean.finished_at, now) > max_age:
             found.append(Problem("stale", f"last clean run {age_text(clean.finished_at, now)} {limit}"))
         return found
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def seconds_since(moment: datetime, now: datetime) -> int:
@@ -124,7 +120,7 @@ def age_text(moment: datetime, now: datetime) -> str:
     if hours < 48:
         return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
     hours %= 24
-    return f"{plural(days, 'day')} {hours} h ago" if hours else f"{plural(days, 'day')} ago"
+    return f"{counted(days, 'day')} {hours} h ago" if hours else f"{counted(days, 'day')} ago"
 
 
 def newest_run(connection: Connection, spider: str, *conditions, order_by=None) -> Run | None:
