@@ -11,13 +11,11 @@ import hashlib
 import json
 import os
 import random
-import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,15 +25,10 @@ from tabulate import tabulate
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from postgres_server import PostgresServer, find_bindir  # noqa: E402
+from scale_data import GUID, clone, real_releases  # noqa: E402
 
-FIXTURES = [
-    ROOT / "tests" / "fixtures" / "realdata" / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json",
-    ROOT / "tests" / "fixtures" / "realdata" / "fts_release_package_2026-10-06_limit4.json",
-]
-NAME_VARIANTS = 5000
 BATCH = 1000
 LOOKUP = 500  # natural keys per SELECT reading ids back
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 TABLES = [
     "documents",
     "buyers",
@@ -62,44 +55,11 @@ PORTALS = {
 }
 
 
-# The data: clones of real releases
-
-
-def renumbered(scheme: str | None, value: str, variant: int) -> str:
-    """Another identifier in the same register; a company number stays a valid 8-digit one."""
-    return f"{variant:04d}{value[-4:]}" if scheme == "GB-COH" else f"{value}-{variant}"
-
-
-def rename_suppliers(release: dict, variant: int) -> None:
-    """Make the suppliers other firms, the same ones in every release given this variant."""
-    for party in release.get("parties") or []:
-        if "supplier" in (party.get("roles") or []) and party.get("name"):
-            party["name"] += f" {variant}"
-            for identifier in [party.get("identifier") or {}, *(party.get("additionalIdentifiers") or [])]:
-                if identifier.get("id"):
-                    identifier["id"] = renumbered(identifier.get("scheme"), identifier["id"], variant)
-    for award in release.get("awards") or []:
-        for supplier in award.get("suppliers") or []:
-            if supplier.get("name"):
-                supplier["name"] += f" {variant}"
-
-
-def clone(template: dict, number: int, rng: random.Random) -> dict:
-    """A copy of a real release under a new ocid and release id; every other copy has other suppliers."""
-    new_guid = lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))  # noqa: E731
-    ocid, release_id = template["ocid"], template["id"]
-    notice = GUID.match(release_id).group(0) if GUID.match(release_id) else release_id
-    text = json.dumps(template).replace(ocid, ocid[:12] + new_guid()).replace(notice, new_guid())
-    release = json.loads(text)
-    for index, award in enumerate(release.get("awards") or [], 1):
-        award["id"] = f"{release['ocid']}-{index}"
-    if number % 2:
-        rename_suppliers(release, number % NAME_VARIANTS)
-    return release
+# The data: clones of real releases (scale_data.py)
 
 
 def write_releases(path: Path, count: int) -> None:
-    templates = [release for fixture in FIXTURES for release in json.loads(fixture.read_text())["releases"]]
+    templates = real_releases()
     rng = random.Random(count)
     with open(path, "w") as out:
         for number in range(count):
@@ -115,21 +75,24 @@ class Run:
     cpu_seconds: float
     peak_mb: float
     output: str
+    exit_status: int = 0
 
 
-def measured(command: list[str]) -> Run:
-    """Run a command to its end: its wall time, and its own CPU time and peak RSS (os.wait4's rusage)."""
+def measured(command: list[str], env: dict[str, str] | None = None, check: bool = True) -> Run:
+    """Run a command to its end: its wall time, and its own CPU time and peak RSS (os.wait4's rusage). With
+    `check`, a command that fails ends the benchmark with its error output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err)
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        if process.returncode:
+        if check and process.returncode:
             sys.exit(f"{' '.join(command)} exited with {process.returncode}:\n{err.read().decode()[-3000:]}")
-        return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode())
+        cpu_seconds, peak_mb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        return Run(seconds, cpu_seconds, peak_mb, out.read().decode(), process.returncode)
 
 
 def watchdog(url: str, *arguments: str) -> list[str]:
@@ -399,14 +362,17 @@ def raw_batch(db: sqlite3.Connection, lines: list[bytes], now: str) -> None:
     upsert(db, "contract_sources", sources, ["contract_id", "document_id"])
 
 
-def raw_load(path: Path, database: Path) -> float:
-    """Load the JSON Lines file with the raw loader, in batches of BATCH releases; returns the seconds taken."""
+def raw_load(path: Path, database: Path, cache_mib: int = 0) -> float:
+    """Load the JSON Lines file with the raw loader, in batches of BATCH releases; returns the seconds taken.
+    `cache_mib` gives SQLite a page cache of that size (0: its default, 2 MiB)."""
     subprocess.run(watchdog(f"sqlite:///{database}", "db", "upgrade"), check=True, capture_output=True)
     started = time.perf_counter()
     db = sqlite3.connect(database)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
+    if cache_mib:
+        db.execute(f"PRAGMA cache_size = -{cache_mib * 1024}")
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with open(path, "rb") as lines:
         batch = []

@@ -4,6 +4,7 @@ from alembic import context
 
 from watchdog.db import make_engine
 from watchdog.models import Base, UTCDateTime
+from watchdog.totals import MIGRATING
 
 config = context.config
 
@@ -18,32 +19,41 @@ def render_item(kind, obj, _autogen_context):
 def run_migrations() -> None:
     engine = config.attributes.get("engine") or make_engine()
     with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            # Batch mode rebuilds a table and renames the copy into place; SQLite would refuse that rename
-            # while the public views name the table, unless told to rename the legacy way. Dropping the old
-            # table would also delete, by ON DELETE CASCADE, every row that refers to it, unless foreign keys
-            # are off while the migrations run (they are checked once they are done).
-            connection.exec_driver_sql("PRAGMA legacy_alter_table = ON")
-            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-            broken_before = set(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
-        context.configure(
-            connection=connection,
-            target_metadata=Base.metadata,
-            # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-            render_item=render_item,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-            if sqlite:  # rows that pointed nowhere before (edited by hand, say) are not the migration's doing
-                broken = set(connection.exec_driver_sql("PRAGMA foreign_key_check").all()) - broken_before
-                if broken:
-                    raise RuntimeError(f"the migration left rows pointing nowhere: {sorted(broken)[:5]}")
-        connection.commit()
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+        # A migration that changes facts rebuilds the totals itself; the mark lives on the pooled connection.
+        connection.info[MIGRATING] = True
+        try:
+            migrate(connection)
+        finally:
+            connection.info.pop(MIGRATING, None)
+
+
+def migrate(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table and renames the copy into place; SQLite would refuse that rename
+        # while the public views name the table, unless told to rename the legacy way. Dropping the old
+        # table would also delete, by ON DELETE CASCADE, every row that refers to it, unless foreign keys
+        # are off while the migrations run (they are checked once they are done).
+        connection.exec_driver_sql("PRAGMA legacy_alter_table = ON")
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        broken_before = set(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        render_item=render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+        if sqlite:  # rows that pointed nowhere before (edited by hand, say) are not the migration's doing
+            broken = set(connection.exec_driver_sql("PRAGMA foreign_key_check").all()) - broken_before
+            if broken:
+                raise RuntimeError(f"the migration left rows pointing nowhere: {sorted(broken)[:5]}")
+    connection.commit()
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

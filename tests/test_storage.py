@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import serco
-from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select, text
+from test_writer_thread import run_pipeline
 
 from watchdog.items import ContractItem, EnforcementItem, Money, SourceDocument, SupplierRef
 from watchdog.models import Base, Supplier
@@ -22,14 +22,7 @@ EVENT_COLUMNS = (
 def feed(database_url, items):
     """Run items through the storage pipeline as a crawl would, and return the crawl's stats."""
     crawler = get_crawler(settings_dict={"WATCHDOG_DATABASE_URL": database_url, "WATCHDOG_BATCH_SIZE": 3})
-    pipeline = StoragePipeline.from_crawler(crawler)
-    pipeline.open_spider()
-    for item in items:
-        try:
-            pipeline.process_item(item)
-        except DropItem:
-            pass
-    pipeline.close_spider()
+    run_pipeline(StoragePipeline.from_crawler(crawler), items)
     return crawler.stats
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from watchdog.models import Contract, ContractDecision, ContractRelease, ContractSupplier
 from watchdog.readonly import exact_money
+from watchdog.totals import touch
 from watchdog.upsert import LOOKUP_CHUNK
 
 contracts = Contract.__table__
@@ -160,6 +161,7 @@ def refresh_chunk(connection: Connection, ocids: list[str]) -> int:
         if (row.superseded_by, row.superseded_reason) != (target := wanted.get(row.id, (None, None)))
     ]
     if changes:
+        touch(connection, {supplier for change in changes for supplier in suppliers[change["row_id"]]})
         statement = (
             update(contracts)
             .where(contracts.c.id == bindparam("row_id"))

@@ -14,10 +14,11 @@ from itertools import islice
 from pathlib import Path
 
 import click
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from tabulate import tabulate
 
-from watchdog import awards, db, reader, review
+from watchdog import awards, db, reader, review, totals
 from watchdog.changes import changes_command
 from watchdog.console import (
     CELL_WIDTH,
@@ -26,6 +27,7 @@ from watchdog.console import (
     CannotStart,
     WatchdogGroup,
     configure_logging,
+    counted,
     database_message,
     first_line,
     table_cell_width,
@@ -122,6 +124,21 @@ def db_create_reader(url: str, name: str, password: str | None) -> None:
     click.echo(f"export {reader.READER_URL_VARIABLE}={reader.reader_url(engine.url, name, password)}")
 
 
+@db_group.command("refresh-totals")
+@click.pass_obj
+def db_refresh_totals(url: str) -> None:
+    """Work out every supplier's and group's totals again from the facts.
+
+    Every write keeps them current; run this after changing rows by hand in SQL.
+    """
+    with db.ready_engine(url).begin() as connection:
+        totals.rebuild_all(connection)
+        counts = connection.execute(
+            text("SELECT (SELECT COUNT(*) FROM supplier_totals), (SELECT COUNT(*) FROM group_totals)")
+        ).one()
+    click.echo(f"totals worked out again for {counted(counts[0], 'supplier')} and {counted(counts[1], 'group')}")
+
+
 @main.command("ingest")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--batch-size", default=1000, show_default=True, help="Releases written per transaction.")
@@ -174,18 +191,22 @@ REASON = click.option("--reason", help="Why, for the log.")
 
 
 @suppliers_group.command("review")
-@click.option("--limit", default=20, show_default=True, help="How many pairs to show.")
+@click.option("--limit", default=20, show_default=True, help="How many pairs and name groups to show.")
 @click.pass_obj
 def suppliers_review(url: str, limit: int) -> None:
-    """Show pairs of suppliers that may be one entity, with the evidence for each."""
+    """Show what may be one entity, with the evidence: pairs of alike names, and name groups (all the suppliers
+    sharing one name, kept apart by their company numbers)."""
     engine = db.ready_engine(url, writing=False)
     with engine.connect() as connection:
-        pairs = review.open_candidates(connection, limit)
-    if not pairs:
+        items = review.open_candidates(connection, limit)
+    if not items:
         click.echo("Nothing to review.")
-    for pair in pairs:
-        click.echo(f"\nscore {pair['score']:.0f}: {pair['reason']}")
-        for side in (pair["first"], pair["second"]):
+    for item in items:
+        members = item["members"]
+        click.echo(f"\nscore {item['score']:.0f}: {item['reason']}")
+        if item["name_key"] is not None:
+            click.echo(f"  {len(members)} suppliers share the name {item['name_key']!r}:")
+        for side in members:
             number = side["company_number"] or "no company number"
             others = [n for n in side["names"] if n != side["name"]]
             click.echo(f"  #{side['id']:<6} {side['name']} ({number}), {side['contracts']} contracts")
@@ -193,14 +214,29 @@ def suppliers_review(url: str, limit: int) -> None:
                 click.echo(f"          also written: {'; '.join(others[:5])}")
             if side["identifiers"]:
                 click.echo(f"          identifiers: {', '.join(side['identifiers'][:5])}")
-        if pair["shared_buyers"]:
-            click.echo(f"  both supplied: {'; '.join(pair['shared_buyers'][:5])}")
-        first, second = pair["first"]["id"], pair["second"]["id"]
-        if pair["first"]["company_number"] and pair["second"]["company_number"]:
-            click.echo(f"  one group: watchdog suppliers group #{second} #{first}")
-        else:
-            click.echo(f"  same:      watchdog suppliers merge #{first} #{second}")
-        click.echo(f"  not same:  watchdog suppliers reject #{first} #{second}")
+        if item["shared_buyers"]:
+            both = "both supplied" if len(members) == 2 else "supplied by several"
+            click.echo(f"  {both}: {'; '.join(item['shared_buyers'][:5])}")
+        for line in answers(item["name_key"], members):
+            click.echo(f"  {line}")
+
+
+def answers(name_key: str | None, members: list[dict]) -> list[str]:
+    """The commands that answer a review item: a pair's, or a name group's (a merge or group of two of its
+    members, or all of them rejected at once)."""
+    numbered = [m["id"] for m in members if m["company_number"]]
+    unnumbered = [m["id"] for m in members if not m["company_number"]]
+    lines = []
+    if len(numbered) >= 2:
+        lines.append(f"one group: watchdog suppliers group #{numbered[1]} #{numbered[0]}")
+    if unnumbered:
+        keep = (numbered or unnumbered)[0]
+        lines.append(f"same:      watchdog suppliers merge #{keep} #{next(i for i in unnumbered if i != keep)}")
+    if name_key is None:
+        lines.append(f"not same:  watchdog suppliers reject #{members[0]['id']} #{members[1]['id']}")
+    else:
+        lines.append(f"not same:  watchdog suppliers reject #{members[0]['id']}   (all {len(members)} are different)")
+    return lines
 
 
 @suppliers_group.command("merge")
@@ -217,12 +253,21 @@ def suppliers_merge(url: str, keep: str, other: str, by: str, reason: str | None
 
 @suppliers_group.command("reject")
 @click.argument("first")
-@click.argument("second")
+@click.argument("second", required=False)
 @BY
 @REASON
 @click.pass_obj
-def suppliers_reject(url: str, first: str, second: str, by: str, reason: str | None) -> None:
-    """Record that FIRST and SECOND are different entities; they are not offered again."""
+def suppliers_reject(url: str, first: str, second: str | None, by: str, reason: str | None) -> None:
+    """Record that FIRST and SECOND are different entities; they are not offered again.
+
+    With FIRST alone (a supplier, or a name), the suppliers sharing its name, a name group in `review`, are all
+    different entities: the group is offered again only when another supplier of that name appears.
+    """
+    if second is None:
+        members = decide(url, review.reject_name_group, reference=first, by=by, reason=reason)
+        listed = " ".join(f"#{member}" for member in members)
+        click.echo(f"the {len(members)} suppliers named as {first} ({listed}) are recorded as different suppliers")
+        return
     decide(url, review.reject, first, second, by=by, reason=reason)
     click.echo(f"{first} and {second} are recorded as different suppliers")
 

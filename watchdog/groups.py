@@ -15,6 +15,7 @@ import yaml
 from sqlalchemy import Connection, insert, select, update
 
 from watchdog.models import GroupMembership
+from watchdog.totals import touch_placement
 
 memberships = GroupMembership.__table__
 CURRENT = memberships.c.ended_on.is_(None)
@@ -40,6 +41,7 @@ def join_group(
         return False
     if existing is not None:
         leave_group(connection, member_id, started_on or now.date())
+    touch_placement(connection, [member_id, group_id])
     connection.execute(
         insert(memberships).values(
             supplier_id=member_id, group_id=group_id, started_on=started_on, note=note, created_at=now
@@ -52,6 +54,7 @@ def join_group(
 
 
 def leave_group(connection: Connection, member_id: int, on: date) -> None:
+    touch_placement(connection, [member_id, current_group(connection, member_id)])
     connection.execute(update(memberships).where(CURRENT, memberships.c.supplier_id == member_id).values(ended_on=on))
 
 

@@ -8,20 +8,59 @@ suppliers is ambiguous, so it gets a name-only entity of its own rather than a g
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, union, update
 
 from watchdog.items import SupplierRef
 from watchdog.models import Supplier, SupplierAlias, SupplierIdentifier
 from watchdog.normalise.names import company_number, name_key
-from watchdog.upsert import ids_by_key, upsert
+from watchdog.upsert import ids_by_key, matching, upsert, upsert_ids
 
 suppliers = Supplier.__table__
 aliases = SupplierAlias.__table__
 identifiers = SupplierIdentifier.__table__
 UNREGISTERED = suppliers.c.company_number.is_(None)
+# Entries of each of a resolver's memories kept from batch to batch: beyond them, a name or number is looked up again.
+REMEMBERED = 10_000
+
+
+class RecentlyUsed:
+    """A resolver's memory of one kind, bounded so that a crawl of any length takes flat memory: the entries used
+    lately, in two generations. An entry used or written joins the new one; at the end of a batch, a new generation
+    of `limit` entries becomes the old one, and the old one is forgotten. Nothing is forgotten during a batch."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.new: dict[Hashable, Any] = {}
+        self.old: dict[Hashable, Any] = {}
+
+    def __contains__(self, key: Hashable) -> bool:
+        if key in self.new:
+            return True
+        if key in self.old:
+            self.new[key] = self.old.pop(key)
+            return True
+        return False
+
+    def __getitem__(self, key: Hashable) -> Any:
+        if key not in self:
+            raise KeyError(key)
+        return self.new[key]
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.old)
+
+    def update(self, entries: Mapping[Hashable, Any]) -> None:
+        for key, value in entries.items():
+            self.old.pop(key, None)
+            self.new[key] = value
+
+    def end_batch(self) -> None:
+        if len(self.new) >= self.limit:
+            self.old, self.new = self.new, {}
 
 
 def other_identifiers(ref: SupplierRef) -> list[tuple[str, str]]:
@@ -29,17 +68,19 @@ def other_identifiers(ref: SupplierRef) -> list[tuple[str, str]]:
 
 
 class SupplierResolver:
-    """Resolves supplier references to row ids, batch by batch, remembering what it resolved."""
+    """Resolves supplier references to row ids, batch by batch, remembering what it resolved lately (RecentlyUsed):
+    what it forgot is looked up again, to the same supplier."""
 
-    def __init__(self) -> None:
-        self.by_number: dict[str, int] = {}
-        self.by_identifier: dict[tuple[str, str], int] = {}
-        self.by_name: dict[str, int] = {}
-        self.aliases_written: set[tuple[int, str]] = set()
+    def __init__(self, remembered: int = REMEMBERED) -> None:
+        self.remembered = remembered
+        self.forget()
 
     def forget(self) -> None:
         """Drop everything remembered: the transaction it came from was rolled back."""
-        self.__init__()
+        self.by_number = RecentlyUsed(self.remembered)  # company number: supplier id
+        self.by_identifier = RecentlyUsed(self.remembered)  # (scheme, identifier): supplier id
+        self.by_name = RecentlyUsed(self.remembered)  # name key: supplier id
+        self.aliases_written = RecentlyUsed(self.remembered)  # (supplier id, name): its name key
 
     def resolve(
         self, connection: Connection, refs: Sequence[SupplierRef], now: datetime, run_id: int | None = None
@@ -64,6 +105,8 @@ class SupplierResolver:
         self._resolve_names(connection, {keys[i] for i in unnumbered if ids[i] is None}, first_ref, now, run_id)
         resolved = [found if found is not None else self.by_name[keys[i]] for i, found in enumerate(ids)]
         self._record_names_and_identifiers(connection, refs, keys, resolved, now)
+        for memory in (self.by_number, self.by_identifier, self.by_name, self.aliases_written):
+            memory.end_batch()
         return resolved
 
     def _resolve_numbers(
@@ -102,8 +145,7 @@ class SupplierResolver:
                     .values(company_number=number, last_seen_at=now, changed_crawl_run_id=run_id)
                 )
         rows = [self._new_row(ref_of_number[n], key_by_number[n], n, now, run_id) for n in missing]
-        upsert(connection, suppliers, rows, ["company_number"])
-        self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], missing))
+        self.by_number.update(upsert_ids(connection, suppliers, rows, ["company_number"]))
 
     def _resolve_identifiers(self, connection: Connection, pairs: list[tuple[str, str]]) -> None:
         wanted = [pair for pair in pairs if pair not in self.by_identifier]
@@ -172,8 +214,8 @@ class SupplierResolver:
             ["scheme", "identifier"],
         )
         self._resolve_identifiers(connection, list(new_identifiers))
-        touched = sorted(set(ids))
-        connection.execute(update(suppliers).where(suppliers.c.id.in_(touched)).values(last_seen_at=now))
+        for touched in matching(connection, suppliers.c.id, sorted(set(ids))):
+            connection.execute(update(suppliers).where(touched).values(last_seen_at=now))
 
     @staticmethod
     def _new_row(ref: SupplierRef, key: str, number: str | None, now: datetime, run_id: int | None) -> dict:

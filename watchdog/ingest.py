@@ -275,7 +275,8 @@ class Ingest:
                 except UnreadableFile as error:
                     summary.error(f"{error}; the {summary.releases - releases_before} releases before it are kept")
             self.flush(summary)
-            self.store.analyze()
+            if summary.stored:  # a load changes the statistics the planner goes by; marking releases seen does not
+                self.store.analyze()
             summary.counts = dict(self.store.counts) | after_crawl(self.store.engine, since=started_at)
         except BaseException as error:  # the run's record is closed, whatever stopped it
             interrupted = isinstance(error, KeyboardInterrupt)

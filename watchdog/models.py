@@ -58,6 +58,18 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
+    def bind_processor(self, dialect):
+        """On SQLite, the text SQLAlchemy's DateTime stores, made in one step instead of three (a load binds
+        millions of times)."""
+        if dialect.name == "postgresql":
+            return super().bind_processor(dialect)
+
+        def to_text(value: datetime | None) -> str | None:
+            value = self.process_bind_param(value, dialect)
+            return None if value is None else value.isoformat(" ", "microseconds")
+
+        return to_text
+
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
@@ -145,7 +157,7 @@ class Supplier(Seen, FoundByRun, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, comment="Row number.")
-    name: Mapped[str] = mapped_column(Text, comment="The name shown for this entity.")
+    name: Mapped[str] = mapped_column(Text, index=True, comment="The name shown for this entity.")
     name_key: Mapped[str] = mapped_column(
         Text, index=True, comment="The name normalised for matching: lower case, no legal form or punctuation."
     )
@@ -217,25 +229,83 @@ class SupplierMatchCandidate(Base):
     __table_args__ = (
         UniqueConstraint("supplier_id", "other_supplier_id"),
         CheckConstraint("supplier_id < other_supplier_id", name="ordered"),
+        CheckConstraint(
+            "(name_key IS NULL AND supplier_id IS NOT NULL AND other_supplier_id IS NOT NULL) OR "
+            "(name_key IS NOT NULL AND supplier_id IS NULL AND other_supplier_id IS NULL)",
+            name="pair_or_name_group",
+        ),
         CheckConstraint(one_of("status", CANDIDATE_STATUSES), name="status"),
-        {"comment": "Pairs of suppliers that may be one entity, waiting for a person: `watchdog suppliers review`."},
+        {
+            "comment": "What may be one entity, waiting for a person (`watchdog suppliers review`): a pair of "
+            "suppliers with alike names, or a name group: all the suppliers sharing one normalised name (kept apart "
+            "by their different company numbers), as one item."
+        },
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, comment="Row number.")
-    supplier_id: Mapped[int] = mapped_column(
-        ForeignKey("suppliers.id", ondelete="CASCADE"), comment="One supplier (the lower id)."
+    supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"),
+        comment="A pair's one supplier (the lower id); empty for a name group.",
     )
-    other_supplier_id: Mapped[int] = mapped_column(
-        ForeignKey("suppliers.id", ondelete="CASCADE"), index=True, comment="The other supplier."
+    other_supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"),
+        index=True,
+        comment="A pair's other supplier; empty for a name group.",
     )
-    score: Mapped[float] = mapped_column(comment="How alike the names are, 0 to 100.")
+    name_key: Mapped[str | None] = mapped_column(
+        Text,
+        unique=True,
+        comment="A name group's name, normalised (suppliers.name_key): its members are the suppliers of that "
+        "name_key; empty for a pair.",
+    )
+    score: Mapped[float] = mapped_column(comment="How alike the names are, 0 to 100 (100 for a name group).")
     reason: Mapped[str] = mapped_column(Text, comment="Why they were offered and not merged automatically.")
     status: Mapped[str] = mapped_column(
         String(10),
         server_default="open",
-        comment="open, or rejected by a person (a merged pair is gone: one supplier is left).",
+        comment="open, or rejected by a person: a pair's two suppliers are different entities, and so are the "
+        "members a name group listed (supplier_name_group_members); a name group is open again when a new member "
+        "joins. A merged pair is gone: one supplier is left.",
     )
-    found_at: Mapped[datetime] = mapped_column(comment="When the pair was first offered (UTC).")
+    found_at: Mapped[datetime] = mapped_column(
+        comment="When it was first offered (UTC); for a name group offered again, when a new member joined."
+    )
+
+
+class SupplierNameGroupMember(Base):
+    __tablename__ = "supplier_name_group_members"
+    __table_args__ = {
+        "comment": "The suppliers each name group of supplier_match_candidates has listed for review: rejecting the "
+        "group says these are different entities; a supplier of that name not listed here offers the group again."
+    }
+
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("supplier_match_candidates.id", ondelete="CASCADE"),
+        primary_key=True,
+        comment="The name group (supplier_match_candidates.id).",
+    )
+    supplier_id: Mapped[int] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True, index=True, comment="A member listed."
+    )
+
+
+class SupplierNameWord(Base):
+    __tablename__ = "supplier_name_words"
+    __table_args__ = {
+        "comment": "Each word of each supplier's name (with its bracketed and trading-as names), so that the "
+        "review reads only the suppliers sharing a rare word with a new one, not every supplier."
+    }
+
+    word: Mapped[str] = mapped_column(
+        Text, primary_key=True, comment="A word of two letters or more of the name, normalised."
+    )
+    supplier_id: Mapped[int] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True, index=True, comment="The supplier."
+    )
+
+
+# The review examines the suppliers first seen since a run started: found through this index, not by reading all.
+Index("ix_suppliers_first_seen_at", Supplier.first_seen_at)
 
 
 class SupplierDecision(Base):
@@ -270,7 +340,7 @@ class Buyer(Seen, Base):
     __table_args__ = {"comment": "A public body that buys: a department, council, NHS trust..."}
 
     id: Mapped[int] = mapped_column(primary_key=True, comment="Row number.")
-    name: Mapped[str] = mapped_column(Text, comment="The buyer's name as last published.")
+    name: Mapped[str] = mapped_column(Text, index=True, comment="The buyer's name as last published.")
     name_key: Mapped[str] = mapped_column(Text, unique=True, comment="The name normalised for matching.")
     identifier: Mapped[str | None] = mapped_column(
         String(100), comment="The buyer's identifier in the source, e.g. GB-GOR-D2."
@@ -284,6 +354,12 @@ class Contract(Seen, FoundByRun, Base):
         CheckConstraint(one_of("date_precision", DATE_PRECISIONS), name="date_precision"),
         CheckConstraint(one_of("basis", BASES), name="basis"),
         CheckConstraint(one_of("superseded_reason", SUPERSEDED_REASONS), name="superseded_reason"),
+        Index(  # most rows are current: an index of them all would only mislead the planner
+            "ix_contracts_superseded_by",
+            "superseded_by",
+            sqlite_where=text("superseded_by IS NOT NULL"),
+            postgresql_where=text("superseded_by IS NOT NULL"),
+        ),
         {"comment": "One award of a procurement (or the procurement itself before any award), as last published."},
     )
 
@@ -338,7 +414,6 @@ class Contract(Seen, FoundByRun, Base):
     )
     superseded_by: Mapped[int | None] = mapped_column(
         ForeignKey("contracts.id", ondelete="SET NULL"),
-        index=True,
         comment="The row that replaces this one, which is then left out of every total and of supplier_events: "
         "the procurement's award (for a row made before award), or a republication of the same award.",
     )
@@ -628,3 +703,51 @@ class CrawlRun(Base):
         comment="When the `crawl --all` round this run was part of started (UTC); empty for a crawl or ingest run "
         "on its own."
     )
+
+
+class TotalsColumns:
+    """The totals a supplier's or a group's record shows, kept current by the write path (watchdog/totals.py)."""
+
+    contracts_count: Mapped[int] = mapped_column(comment="Current official awards it won (shared ones included).")
+    contracts_value_gbp: Mapped[Decimal] = mapped_column(
+        index=True, comment="Sum in pounds of the awards it won alone (not shared, not frameworks)."
+    )
+    enforcement_count: Mapped[int] = mapped_column(comment="Enforcement actions against it.")
+    penalties_value_gbp: Mapped[Decimal] = mapped_column(comment="Sum in pounds of every amount of those actions.")
+    incidents_count: Mapped[int] = mapped_column(comment="Incidents it was responsible for.")
+    first_event_date: Mapped[date | None] = mapped_column(comment="Date of its earliest contract, action or incident.")
+    last_event_date: Mapped[date | None] = mapped_column(comment="Date of its latest one.")
+    shared_awards_count: Mapped[int] = mapped_column(comment="Of contracts_count, the shared awards and frameworks.")
+    shared_awards_ceiling_gbp: Mapped[Decimal] = mapped_column(
+        comment="Sum in pounds of those shared awards' whole values (a ceiling, not money paid)."
+    )
+
+
+class SupplierTotals(TotalsColumns, Base):
+    __tablename__ = "supplier_totals"
+    __table_args__ = {
+        "comment": "One row per supplier: the totals supplier_record shows, and its current group, kept current by "
+        "every write (read supplier_record rather than this table)."
+    }
+
+    supplier_id: Mapped[int] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True, comment="The supplier (suppliers.id)."
+    )
+    group_id: Mapped[int] = mapped_column(
+        index=True,
+        comment="The group it is in now (the group's parent, suppliers.id), itself if none: group_memberships' "
+        "current row, copied here so a group's members are found through an index.",
+    )
+
+
+class GroupTotals(TotalsColumns, Base):
+    __tablename__ = "group_totals"
+    __table_args__ = {
+        "comment": "One row per group (and per supplier in no group): the totals group_record shows, kept current by "
+        "every write (read group_record rather than this table)."
+    }
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True, comment="The group's parent (suppliers.id)."
+    )
+    members_count: Mapped[int] = mapped_column(comment="Entities in the group, the parent included.")

@@ -20,6 +20,9 @@ EXTENSIONS = {"watchdog.extensions.CrawlRunRecorder": 500}
 
 WATCHDOG_DATABASE_URL = database_url()
 WATCHDOG_BATCH_SIZE = 500
+# Batches of items waiting to be written, at most: the database writes on a thread of its own while the crawl goes on,
+# and the crawl waits when that many batches wait for the database.
+WATCHDOG_WRITE_QUEUE = 4
 # Seconds a write waits for another program's write lock on a SQLite file before that batch is not stored.
 WATCHDOG_SQLITE_BUSY_TIMEOUT = SQLITE_BUSY_TIMEOUT
 # Seconds between writes of a running crawl's counts and watermark to its crawl_runs row. A run silent for ten

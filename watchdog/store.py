@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from w3lib.url import canonicalize_url
 
+from watchdog import totals
 from watchdog.awards import refresh_awards
 from watchdog.groups import join_group, record_past_membership
 from watchdog.identity import SupplierResolver
@@ -46,9 +47,10 @@ from watchdog.models import (
 )
 from watchdog.normalise.money import amount_in_gbp
 from watchdog.normalise.names import name_key
-from watchdog.upsert import LOOKUP_CHUNK, ids_by_key, upsert
+from watchdog.upsert import LOOKUP_CHUNK, ids_by_key, matching, upsert, upsert_ids
 
 logger = logging.getLogger(__name__)
+SQLITE_ANALYSIS_LIMIT = 1000  # index rows ANALYZE samples per index
 
 documents = Document.__table__
 buyers = Buyer.__table__
@@ -56,6 +58,8 @@ contracts = Contract.__table__
 crawl_runs = CrawlRun.__table__
 memberships = GroupMembership.__table__
 contract_releases = ContractRelease.__table__
+contract_links = ContractSupplier.__table__
+contract_sources = ContractSource.__table__
 
 
 def utcnow() -> datetime:
@@ -240,6 +244,28 @@ def mark_changed_amounts(connection: Connection, rows: list[dict[str, Any]], bat
 
 # A run still `running` that has reported no progress for this many progress intervals was killed.
 SILENT_INTERVALS_ABANDONED = 10
+# How many of the release fingerprints it wrote a store remembers: far more than one release's items ever span.
+FINGERPRINTS_REMEMBERED = 20_000
+
+
+class RecentFingerprints:
+    """The fingerprints of the releases a crawl wrote last, at most `limit` of them, so that memory stays flat over a
+    crawl of any length."""
+
+    def __init__(self, limit: int = FINGERPRINTS_REMEMBERED) -> None:
+        self.limit = limit
+        self.fingerprints: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, fingerprints: Iterable[str]) -> None:
+        for fingerprint in fingerprints:
+            self.fingerprints[fingerprint] = None
+            self.fingerprints.move_to_end(fingerprint)
+        while len(self.fingerprints) > self.limit:
+            self.fingerprints.popitem(last=False)
+
+    def not_among(self, fingerprints: Iterable[str]) -> set[str]:
+        """Those of `fingerprints` not remembered."""
+        return {fingerprint for fingerprint in fingerprints if fingerprint not in self.fingerprints}
 
 
 @dataclass
@@ -265,7 +291,7 @@ class Store:
         self.run_id: int | None = None
         self.resolver = SupplierResolver()
         self.counts: Counter[str] = Counter()
-        self.fingerprints_written: set[str] = set()
+        self.fingerprints_written = RecentFingerprints()
 
     def write(self, items: Sequence[FactItem], now: datetime | None = None) -> list[Rejected]:
         """Write items in one transaction; if the database refuses the batch, write them one by one,
@@ -278,7 +304,7 @@ class Store:
             with self.engine.begin() as connection:
                 self._write_batch(connection, items, now, counts)
             self.counts.update(counts)
-            self.fingerprints_written.update(
+            self.fingerprints_written.add(
                 item.release_fingerprint
                 for item in items
                 if isinstance(item, ContractItem) and item.release_fingerprint
@@ -311,9 +337,12 @@ class Store:
         resolved = iter(self.resolver.resolve(connection, refs, now, self.run_id) if refs else [])
         batch = Batch(now, self.run_id, document_ids, {id(ref): next(resolved) for ref in refs}, counts)
 
+        procurements = {item.ocid for item in items if isinstance(item, ContractItem)}
+        totals.touch_procurements(connection, procurements)  # the suppliers they named before this batch
         self._write_contracts(connection, [i for i in items if isinstance(i, ContractItem)], batch)
         self._write_events(connection, [i for i in items if isinstance(i, EnforcementItem)], batch, ENFORCEMENT)
         self._write_events(connection, [i for i in items if isinstance(i, IncidentItem)], batch, INCIDENTS)
+        totals.touch(connection, batch.supplier_ids.values())
         for item in items:
             if isinstance(item, GroupMembershipItem):
                 member_id, group_id = batch.supplier_ids[id(item.member)], batch.supplier_ids[id(item.group)]
@@ -330,13 +359,10 @@ class Store:
     ) -> None:
         """Unlink a supplier an earlier release named as winner and the latest release does not."""
         links = ContractSupplier.__table__
-        ids = set(contract_ids.values())
-        count = func.count()
-        counts = dict(
-            connection.execute(
-                select(links.c.contract_id, count).where(links.c.contract_id.in_(ids)).group_by(links.c.contract_id)
-            ).all()
-        )
+        counts: dict[int, int] = {}
+        for linked in matching(connection, links.c.contract_id, set(contract_ids.values())):
+            query = select(links.c.contract_id, func.count()).where(linked).group_by(links.c.contract_id)
+            counts.update(connection.execute(query).all())
         for item in items:
             contract_id = contract_ids[(item.ocid, item.award_id)]
             winners = {batch.supplier_ids[id(ref)] for ref in item.suppliers}
@@ -401,8 +427,7 @@ class Store:
         }
         updated = ["kind", "publisher", "title", "published_at", "fetched_at", "content_sha256", "content_type", "etag",
                    "last_modified"]  # fmt: skip
-        upsert(connection, documents, list(rows.values()), ["url"], update=updated)
-        return ids_by_key(connection, documents, ["url"], rows)
+        return upsert_ids(connection, documents, list(rows.values()), ["url"], update=updated)
 
     def _write_buyers(self, connection: Connection, refs: list[BuyerRef], now: datetime) -> dict[str, int]:
         rows = {
@@ -415,8 +440,7 @@ class Store:
             }
             for ref in refs
         }
-        upsert(connection, buyers, list(rows.values()), ["name_key"], update=["name", "identifier"])
-        return ids_by_key(connection, buyers, ["name_key"], rows)
+        return upsert_ids(connection, buyers, list(rows.values()), ["name_key"], update=["name", "identifier"])
 
     def _write_contracts(self, connection: Connection, items: list[ContractItem], batch: Batch) -> None:
         if not items:
@@ -468,8 +492,9 @@ class Store:
         kept_first |= {"superseded_by", "superseded_reason"}  # derived below, from all of a procurement's rows
         kept_first |= set(batch.found)  # the run that found it stays; the one that changed it is set by upsert
         updated = [column.name for column in contracts.c if column.name not in kept_first]
+        contract_ids: dict[tuple[str, str], int] = {}
         for round_rows in in_rounds(rows, ["ocid", "award_id"]):
-            upsert(
+            contract_ids |= upsert_ids(
                 connection,
                 contracts,
                 round_rows,
@@ -479,17 +504,12 @@ class Store:
                 is_newer=release_is_newer,
                 changed_by="changed_crawl_run_id",
             )
-        contract_ids = ids_by_key(connection, contracts, ["ocid", "award_id"], [(i.ocid, i.award_id) for i in items])
 
         seen = batch.seen
         links, releases, sources = {}, {}, {}
-        latest = dict(
-            connection.execute(
-                select(contracts.c.id, contracts.c.latest_release_at).where(
-                    contracts.c.id.in_(set(contract_ids.values()))
-                )
-            ).all()
-        )
+        latest = {}
+        for wanted in matching(connection, contracts.c.id, set(contract_ids.values())):
+            latest.update(connection.execute(select(contracts.c.id, contracts.c.latest_release_at).where(wanted)).all())
         for item in items:
             contract_id = contract_ids[(item.ocid, item.award_id)]
             # Who won is what the latest release says; an older release seen again names nobody.
@@ -556,9 +576,10 @@ class Store:
             }
             for item in items
         }
-        upsert(connection, tables.facts, list(rows.values()), ["fact_key"], update=["supplier_id", *tables.fields],
-               is_newer=official_first, changed_by="changed_crawl_run_id")  # fmt: skip
-        fact_ids = ids_by_key(connection, tables.facts, ["fact_key"], rows)
+        totals.touch_facts(connection, tables.facts, rows)  # whom they were against before
+        fact_ids = upsert_ids(connection, tables.facts, list(rows.values()), ["fact_key"],
+                              update=["supplier_id", *tables.fields], is_newer=official_first,
+                              changed_by="changed_crawl_run_id")  # fmt: skip
         details, sources = {}, {}
         for item in items:
             fact_id = fact_ids[item.fact_key]
@@ -601,14 +622,12 @@ class Store:
 
     def seen_before(self, fingerprints: Iterable[str | None]) -> set[str]:
         """The release fingerprints stored by an earlier crawl: those releases have nothing new to write.
-        A release this crawl is writing (its awards may span two batches) is never taken as seen."""
-        wanted = sorted({f for f in fingerprints if f} - self.fingerprints_written)
+        A release this crawl wrote lately (its awards may span two batches) is never taken as seen."""
+        wanted = sorted(self.fingerprints_written.not_among({f for f in fingerprints if f}))
         found: set[str] = set()
         with self.engine.connect() as connection:
-            for start in range(0, len(wanted), LOOKUP_CHUNK):
-                chunk = wanted[start : start + LOOKUP_CHUNK]
-                query = select(contract_releases.c.fingerprint).where(contract_releases.c.fingerprint.in_(chunk))
-                found.update(connection.scalars(query))
+            for stored in matching(connection, contract_releases.c.fingerprint, wanted):
+                found.update(connection.scalars(select(contract_releases.c.fingerprint).where(stored)))
         return found
 
     def touch_releases(self, fingerprints: Iterable[str], now: datetime | None = None) -> None:
@@ -618,16 +637,14 @@ class Store:
         if not ids:
             return
         with self.engine.begin() as connection:
-            for start in range(0, len(ids), LOOKUP_CHUNK):
-                chunk = ids[start : start + LOOKUP_CHUNK]
-                releases = contract_releases.c.fingerprint.in_(chunk)
-                contract_ids = select(contract_releases.c.contract_id).where(releases)
+            contract_ids: set[int] = set()
+            for releases in matching(connection, contract_releases.c.fingerprint, ids):
+                contract_ids.update(connection.scalars(select(contract_releases.c.contract_id).where(releases)))
                 connection.execute(update(contract_releases).where(releases).values(last_seen_at=now))
-                connection.execute(update(contracts).where(contracts.c.id.in_(contract_ids)).values(last_seen_at=now))
-                for table in (ContractSupplier.__table__, ContractSource.__table__):
-                    connection.execute(
-                        update(table).where(table.c.contract_id.in_(contract_ids)).values(last_seen_at=now)
-                    )
+            touched = sorted(contract_ids)
+            for contract_id in (contracts.c.id, contract_links.c.contract_id, contract_sources.c.contract_id):
+                for rows in matching(connection, contract_id, touched):
+                    connection.execute(update(contract_id.table).where(rows).values(last_seen_at=now))
         self.counts.update(releases_unchanged=len(ids))
 
     def news_memory(self) -> tuple[set[str], dict[str, tuple[str | None, str | None]]]:
@@ -646,7 +663,9 @@ class Store:
     def analyze(self) -> None:
         """Refresh the query planner's statistics, as a large load leaves them stale."""
         with self.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE" if connection.dialect.name == "postgresql" else "PRAGMA optimize")
+            if connection.dialect.name == "sqlite":  # sampled: seconds at a million contracts, not minutes
+                connection.exec_driver_sql(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+            connection.exec_driver_sql("ANALYZE")
 
     def last_watermark(self, spider: str) -> datetime | None:
         """The watermark of the spider's most recently finished crawl that recorded one."""
