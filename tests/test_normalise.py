@@ -1,13 +1,14 @@
 """Money, dates and names as sources write them: table-driven, and properties over arbitrary text."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from dateutil.parser import isoparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchdog.normalise.dates import parse_date
+from watchdog.normalise.dates import parse_date, read_iso
 from watchdog.normalise.money import amount_in_gbp, find_amounts
 from watchdog.normalise.names import company_number, full_name_key, name_key, other_names
 from watchdog.normalise.rates import gbp_rate
@@ -195,3 +196,30 @@ def test_sums_written_in_words_or_with_a_currency_word(text, amount, currency):
     (first, *_) = find_amounts(text)
     assert (first.amount, first.currency) == (amount, currency)
     assert find_amounts("one of the firms said a million tests were done") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1)),
+    offset_minutes=st.sampled_from([None, 0, 60, -300, 330]),
+    form=st.sampled_from(["T", " ", "Z", "date", "minutes", "basic"]),
+)
+def test_the_fast_iso_reader_reads_every_form_as_dateutil_does(moment, offset_minutes, form):
+    """read_iso tries the standard library first: on the forms notices write, it must agree with dateutil."""
+    if offset_minutes is not None:
+        moment = moment.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    text = {
+        "T": moment.isoformat(),
+        " ": moment.isoformat(sep=" "),
+        "Z": moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z",
+        "date": moment.date().isoformat(),
+        "minutes": moment.isoformat(timespec="minutes"),
+        "basic": moment.strftime("%Y%m%dT%H%M%S") + ("Z" if moment.tzinfo else ""),
+    }[form]
+    assert read_iso(text) == isoparse(text)
+    assert read_iso(text).utcoffset() == isoparse(text).utcoffset()
+
+
+def test_the_fast_iso_reader_falls_back_for_week_dates_and_midnight_as_24():
+    assert read_iso("2020-W18-5") == datetime(2020, 5, 1)
+    assert read_iso("2020-05-01T24:00:00Z") == datetime(2020, 5, 2, tzinfo=UTC)

@@ -7,7 +7,9 @@ import pytest
 import serco
 from sqlalchemy import text
 
+from watchdog.models import Contract
 from watchdog.store import Store
+from watchdog.upsert import lookups
 
 GROUP = "Serco Group plc"
 # Each question, and the tables a plan may read whole (small ones, or the one the question lists entirely).
@@ -80,3 +82,15 @@ def test_the_top_of_a_record_is_read_in_index_order_without_sorting(sample):
         assert not any("TEMP B-TREE" in line for line in lines)
         top = connection.execute(text(top_20)).mappings().first()
     assert (top["supplier_name"], top["group_name"], top["contracts_count"]) == ("SERCO LIMITED", GROUP, 1)
+
+
+def test_the_write_paths_lookups_by_natural_key_search_the_index(sample):
+    """Every batch reads ids back by natural key: a composite key too is one index search per key, not a scan."""
+    with sample.begin() as connection:
+        known = [tuple(row) for row in connection.execute(text("SELECT ocid, award_id FROM contracts"))]
+        for sql, parameters in lookups(connection.dialect, Contract.__table__, ("ocid", "award_id"), known):
+            if connection.dialect.name == "sqlite":
+                plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]
+                assert not [line for line in plan if line.startswith("SCAN stored")], plan
+            found = {(ocid, award_id) for _, ocid, award_id in connection.exec_driver_sql(sql, parameters)}
+            assert found == {key for key in known if key[1] is not None}

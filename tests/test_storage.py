@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import serco
+from pipeline_run import run_pipeline
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select, text
-from test_writer_thread import run_pipeline
 
 from watchdog.items import ContractItem, EnforcementItem, Money, SourceDocument, SupplierRef
 from watchdog.models import Base, Supplier

@@ -18,7 +18,7 @@ import serco
 import trafilatura
 from crawling import crawl, last_run, start_crawl
 from fake_portal import FakePortal
-from scrapy.exceptions import DropItem
+from pipeline_run import run_pipeline
 from scrapy.utils.test import get_crawler
 from sqlalchemy import text
 from test_contracts_finder import PAGE, SEARCH
@@ -216,21 +216,6 @@ def log_lines():
     logging.getLogger().addHandler(handler)
     yield handler.lines
     logging.getLogger().removeHandler(handler)
-
-
-def run_pipeline(pipeline: StoragePipeline, items: list) -> None:
-    """Run items through the pipeline as a crawl would: open it, hand it each item in turn, and close it."""
-
-    async def crawl_items():
-        pipeline.open_spider()
-        for item in items:
-            try:
-                await pipeline.process_item(item)
-            except DropItem:
-                pass
-        await pipeline.close_spider()
-
-    asyncio.run(crawl_items())
 
 
 def test_what_the_store_logs_while_writing_is_logged_on_the_crawls_thread_in_order(engine, database_url, log_lines):

@@ -264,13 +264,14 @@ def write(
 def lookups(dialect: Dialect, table: Table, key: tuple[str, ...], wanted: list[Any]) -> Iterator[tuple[str, Any]]:
     """The statements, with their parameters, that SELECT the id and key of the rows with the wanted keys (text or
     integers, given as they are). PostgreSQL gets one statement whatever their number, planned once for all batches:
-    the keys as arrays, joined; SQLite one per LOOKUP_CHUNK keys, each key a parameter."""
+    the keys as arrays, joined; SQLite one per LOOKUP_CHUNK keys, each key a parameter (composite keys joined as a
+    VALUES list)."""
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(f"stored.{quote(name)}" for name in key)
     selected = f"SELECT stored.id, {columns} FROM {dialect.identifier_preparer.format_table(table)} AS stored"
+    same = " AND ".join(f"stored.{quote(name)} = wanted.{quote(name)}" for name in key)
     if dialect.name == "postgresql":
         arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in key)
-        same = " AND ".join(f"stored.{quote(name)} = wanted.{quote(name)}" for name in key)
         sql = f"{selected} JOIN unnest({arrays}) AS wanted({', '.join(map(quote, key))}) ON {same}"
         yield sql, tuple(list(values) for values in zip(*wanted, strict=True)) if len(key) > 1 else (wanted,)
         return
@@ -279,9 +280,11 @@ def lookups(dialect: Dialect, table: Table, key: tuple[str, ...], wanted: list[A
         if len(key) == 1:
             yield f"{selected} WHERE {columns} IN ({', '.join(['?'] * len(chunk))})", tuple(chunk)
         else:
+            # A join on the keys as a VALUES list: SQLite reads `(a, b) IN ((?, ?), ...)` by scanning the whole
+            # index (0.5 s for 400 keys at a million contracts), the join by one index search per key.
             one = f"({', '.join(['?'] * len(key))})"
-            condition = f"({columns}) IN ({', '.join([one] * len(chunk))})"
-            yield f"{selected} WHERE {condition}", tuple(itertools.chain.from_iterable(chunk))
+            wanted_rows = f"WITH wanted({', '.join(map(quote, key))}) AS (VALUES {', '.join([one] * len(chunk))}) "
+            yield f"{wanted_rows}{selected} JOIN wanted ON {same}", tuple(itertools.chain.from_iterable(chunk))
 
 
 def matching(connection: Connection, column: ColumnElement, values: Iterable[Any]) -> Iterator[ColumnElement[bool]]:

@@ -13,12 +13,22 @@ from dateutil.parser import isoparse
 UK = ZoneInfo("Europe/London")
 
 
+def read_iso(text: str) -> datetime:
+    """An ISO 8601 time: the standard library's reader first (several times faster, and it reads what notices
+    mostly write), dateutil's for the forms it does not know (week dates, "24:00", a bare "2020-05")."""
+    text = str(text).strip()
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return isoparse(text)
+
+
 def parse_timestamp(text: str | None) -> datetime | None:
     """An ISO 8601 time with its zone; a time without one is UK local time. None if unreadable."""
     if not text:
         return None
     try:
-        value = isoparse(str(text).strip())
+        value = read_iso(text)
     except (ValueError, OverflowError):
         return None
     return value if value.tzinfo else value.replace(tzinfo=UK)
@@ -29,7 +39,7 @@ def parse_day(text: str | None) -> date | None:
     if not text:
         return None
     try:
-        return isoparse(str(text).strip()).date()
+        return read_iso(text).date()
     except (ValueError, OverflowError):
         return None
 
