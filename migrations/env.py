@@ -5,6 +5,7 @@ from alembic import context
 from watchdog.db import make_engine
 from watchdog.models import Base, UTCDateTime
 from watchdog.totals import MIGRATING
+from watchdog.web.search import not_search_index
 
 config = context.config
 
@@ -44,6 +45,7 @@ def migrate(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=not_search_index,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -49,6 +49,7 @@ from watchdog.readonly import (
 )
 from watchdog.record import find_suppliers, money, record_lines
 from watchdog.status import status_command
+from watchdog.web import search, serve, snapshot
 
 
 @click.group(cls=WatchdogGroup)
@@ -137,6 +138,21 @@ def db_refresh_totals(url: str) -> None:
             text("SELECT (SELECT COUNT(*) FROM supplier_totals), (SELECT COUNT(*) FROM group_totals)")
         ).one()
     click.echo(f"totals worked out again for {counted(counts[0], 'supplier')} and {counted(counts[1], 'group')}")
+
+
+@db_group.command("search-index")
+@click.pass_obj
+def db_search_index(url: str) -> None:
+    """Build the full-text search over titles, descriptions and evidence again (SQLite only).
+
+    Every crawl and ingest rebuilds it; run this once on a database last written before search existed.
+    """
+    engine = db.ready_engine(url)
+    if engine.dialect.name != "sqlite":
+        click.echo("Nothing to do: search is built in snapshots (`watchdog snapshot`), not in PostgreSQL.")
+        return
+    counts = search.refresh(engine)
+    click.echo("search index built: " + ", ".join(f"{counted(rows, 'row')} in {name}" for name, rows in counts.items()))
 
 
 @main.command("ingest")
@@ -572,6 +588,37 @@ def supplier(url: str, wanted: Iterable[str]) -> None:
                 click.echo(line)
     except QueryStopped as error:
         raise refused(error) from error
+
+
+@main.command("serve")
+@click.option("--host", default=serve.DEFAULT_HOST, show_default=True, help="The address to listen on.")
+@click.option(
+    "--port",
+    default=serve.DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The port to listen on.",
+)
+@click.pass_obj
+def serve_command(url: str, host: str, port: int) -> None:
+    """Browse the database in Datasette, read-only: the questions, the supplier pages, search.
+
+    Serves a SQLite file (--db); for PostgreSQL, make one with `watchdog snapshot` first. Stop it with Ctrl-C.
+    """
+    serve.serve(url, host, port)
+
+
+@main.command("snapshot")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def snapshot_command(url: str, out: Path) -> None:
+    """Copy the public views and the tables they read (from PostgreSQL or SQLite) into a new SQLite file OUT.
+
+    The copy has the search index built in, for `watchdog --db sqlite:///OUT serve` or `datasette publish`.
+    """
+    counts = snapshot.snapshot(url, out)
+    click.echo(f"copied {counted(sum(counts.values()), 'row')} of {counted(len(counts), 'table')} into {out}")
+    click.echo(f"browse it with: watchdog --db sqlite:///{out} serve")
 
 
 main.add_command(crawl_command)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from watchdog.db import crawl_engine
 from watchdog.review import after_crawl
 from watchdog.store import SILENT_INTERVALS_ABANDONED, Store, database_reason, utcnow
+from watchdog.web import search
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,10 @@ class CrawlRunRecorder:
                 stats.set_value(f"watchdog/{name}", count)
         except Exception:  # the crawl's own record must still be closed
             logger.exception("applying identity decisions and groups after the crawl failed")
+        try:
+            search.refresh(self.store.engine, since=self.started_at)
+        except Exception:  # an index out of date is rebuilt by the next crawl; the record must still be closed
+            logger.exception("rebuilding the search index after the crawl failed")
         errors = stats.get_value("log_count/ERROR", 0)
         if reason in INTERRUPTED_REASONS:
             status = "interrupted"

@@ -31,6 +31,7 @@ from watchdog.progress import releases_read
 from watchdog.review import after_crawl
 from watchdog.spiders.base import OCDSSpider
 from watchdog.store import SILENT_INTERVALS_ABANDONED, Store, database_reason, utcnow
+from watchdog.web import search
 
 logger = logging.getLogger(__name__)
 PACKAGE_ARRAYS = {"releases.item": "release", "records.item": "record", "item": "a bare list"}
@@ -278,6 +279,7 @@ class Ingest:
             if summary.stored:  # a load changes the statistics the planner goes by; marking releases seen does not
                 self.store.analyze()
             summary.counts = dict(self.store.counts) | after_crawl(self.store.engine, since=started_at)
+            search.refresh(self.store.engine, since=started_at)
         except BaseException as error:  # the run's record is closed, whatever stopped it
             interrupted = isinstance(error, KeyboardInterrupt)
             summary.error(f"ingest {'interrupted' if interrupted else 'stopped'}: {type(error).__name__}: {error}")

@@ -1,0 +1,1 @@
+"""The newsroom front end: Datasette over the database, with the project's metadata, questions and pages."""
