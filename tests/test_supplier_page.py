@@ -18,6 +18,7 @@ from watchdog import db
 from watchdog.items import GroupMembershipItem, SupplierRef
 from watchdog.store import Store
 from watchdog.web.chart import pounds
+from watchdog.web.serve import datasette_for
 
 GROUP = "Serco Group plc"
 # Another spelling of SERCO LIMITED, as a source might write it: found by its company number, kept as an alias.
@@ -36,9 +37,9 @@ def sample_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def datasette(sample_file):
-    from datasette.app import Datasette
-
-    return Datasette(immutables=[str(sample_file)])
+    """The Datasette `watchdog serve` runs, in this process. (Not Datasette's immutable mode: it ignores what is
+    still in the write-ahead log, and a crawl may be writing.)"""
+    return datasette_for(sample_file, searchable=True)
 
 
 @pytest.fixture(scope="module")
