@@ -29,6 +29,9 @@ def test_the_packaged_schedule_lists_every_spider():
         "hse_convictions",
         "sfo_dpas",
         "news",
+        "ico_enforcement",
+        "public_contracts_scotland",
+        "sell2wales",
     ]
 
 

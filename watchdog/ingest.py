@@ -10,8 +10,10 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import re
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from watchdog.db import make_engine
 from watchdog.items import ContractItem, InvalidItem
-from watchdog.ocds import Fetch, Portal, contract_items, release_fingerprint
+from watchdog.ocds import Fetch, Portal, contract_items, notice_page, release_fingerprint, text
 from watchdog.progress import releases_read
 from watchdog.review import after_crawl
 from watchdog.spiders.base import OCDSSpider
@@ -39,6 +41,7 @@ SNIFF_BYTES = 64 * 1024  # of a line, to tell JSON Lines from one JSON document
 MESSAGES_KEPT = 20  # errors and warnings kept on the crawl run
 # What reading a cut-off, corrupt or non-JSON file raises.
 READ_ERRORS = (OSError, EOFError, zlib.error, ValueError, ijson.JSONError)
+OCID_PREFIX = re.compile(r"^(ocds-[a-z0-9]+)-", re.IGNORECASE)
 
 
 def portals(settings) -> dict[str, Portal]:
@@ -108,12 +111,32 @@ def is_json_lines(path: Path) -> bool:
     return second.lstrip().startswith(b"{") and (not second_whole or is_json_object(second))
 
 
-def streamed_documents(stream: IO[bytes]) -> Iterator[dict]:
-    """The releases and records of one large JSON package, one at a time."""
+@dataclass
+class Envelope:
+    """What a package says of all its releases: who published them, and where the package itself is."""
+
+    publisher: str | None = None
+    uri: str | None = None
+
+    @classmethod
+    def of(cls, document: Any) -> Envelope:
+        if not isinstance(document, dict):
+            return cls()
+        publisher = document.get("publisher")
+        return cls(text(publisher.get("name")) if isinstance(publisher, dict) else None, text(document.get("uri")))
+
+
+def streamed_documents(stream: IO[bytes], envelope: Envelope) -> Iterator[dict]:
+    """The releases and records of one large JSON package, one at a time; `envelope` is given the package's
+    publisher and uri as they stream past (before the releases, in every package seen)."""
     builder, building = None, None
     for prefix, event, value in ijson.parse(stream, use_float=False):
         if builder is None:
-            if event == "start_map" and prefix in PACKAGE_ARRAYS:
+            if prefix == "publisher.name" and event == "string":
+                envelope.publisher = text(value)
+            elif prefix == "uri" and event == "string":
+                envelope.uri = text(value)
+            elif event == "start_map" and prefix in PACKAGE_ARRAYS:
                 builder, building = ijson.ObjectBuilder(), prefix
                 builder.event(event, value)
             continue
@@ -131,6 +154,8 @@ class Piece:
     fingerprint: str
     where: str
     release: dict
+    path: Path
+    envelope: Envelope = field(default_factory=Envelope)
 
 
 class UnreadableLine(ValueError):
@@ -174,28 +199,70 @@ def json_lines_pieces(
             except orjson.JSONDecodeError as error:
                 on_unreadable(UnreadableLine(f"{path} line {number}: not JSON: {error}"))
                 continue
-            yield from package_pieces(f"{path} line {number}", document)
+            yield from package_pieces(path, f"{path} line {number}", document, Envelope.of(document))
     except READ_ERRORS as error:
         raise UnreadableFile(path, offset, error) from error
 
 
 def document_pieces(path: Path, stream: IO[bytes]) -> Iterator[Piece]:
     """The releases of one JSON document, streamed from its release or record array when it has one."""
-    found = False
+    found, envelope = False, Envelope()
     try:
-        for document in streamed_documents(stream):
+        for document in streamed_documents(stream, envelope):
             found = True
-            yield from package_pieces(str(path), document)
+            yield from package_pieces(path, str(path), document, envelope)
         if not found:
             stream.seek(0)
-            yield from package_pieces(str(path), json.load(stream, parse_float=Decimal))
+            document = json.load(stream, parse_float=Decimal)
+            yield from package_pieces(path, str(path), document, Envelope.of(document))
     except READ_ERRORS as error:
         raise UnreadableFile(path, stream.tell(), error) from error
 
 
-def package_pieces(where: str, document: Any) -> Iterator[Piece]:
+def package_pieces(path: Path, where: str, document: Any, envelope: Envelope) -> Iterator[Piece]:
     for release in releases_of(document) if isinstance(document, dict) else ():
-        yield Piece(release_fingerprint(release), f"{where} release {release.get('id')}", release)
+        yield Piece(release_fingerprint(release), f"{where} release {release.get('id')}", release, path, envelope)
+
+
+def ocid_prefix(release: dict) -> str | None:
+    match = OCID_PREFIX.match(str(release.get("ocid") or ""))
+    return match.group(1) if match else None
+
+
+def web_address(value: Any) -> str | None:
+    value = text(value)
+    return value if value and re.match(r"https?://\S+$", value) else None
+
+
+@dataclass
+class OtherPublisher:
+    """A publisher no spider crawls, met in a file: named by its package's `publisher.name`, else by the ocid
+    prefix; each release is cited at its own canonical link, else the package's uri, else its first notice."""
+
+    publisher: str
+    package_uri: str | None
+    ocid_prefix: str = ""
+    base_url: str = ""
+
+    @classmethod
+    def of(cls, piece: Piece) -> OtherPublisher:
+        prefix = ocid_prefix(piece.release) or "an unknown ocid prefix"
+        return cls(piece.envelope.publisher or prefix, web_address(piece.envelope.uri), prefix)
+
+    def release_url(self, base_url: str, release: dict) -> str:
+        links = [link.get("href") for link in release.get("links") or [] if isinstance(link, dict)]
+        awards = [award for award in release.get("awards") or [] if isinstance(award, dict)]
+        documents = list((release.get("tender") or {}).get("documents") or [])
+        documents += [document for award in awards for document in award.get("documents") or []]
+        urls = [document.get("url") for document in documents if isinstance(document, dict)]
+        found = (web_address(url) for url in [*links, self.package_uri, *urls])
+        return next((url for url in found if url), "")  # none: the item is dropped, as it can cite nothing
+
+    def notice_url(self, release: dict) -> str | None:
+        return notice_page(release)
+
+    def notice_id(self, release: dict) -> str | None:
+        return None
 
 
 @dataclass
@@ -240,6 +307,16 @@ class IngestSummary:
         ]
 
 
+def other_publishers_warning(path: Path, publishers: Counter[str]) -> str:
+    """One line per file for the releases of publishers no spider crawls (they are stored all the same)."""
+    named = ", ".join(f"{name} ({count})" for name, count in publishers.most_common(5))
+    more = f" and {len(publishers) - 5} more" if len(publishers) > 5 else ""
+    return (
+        f"{path}: {publishers.total()} releases of publishers no spider crawls, stored under the name their "
+        f"package gives (else their ocid prefix): {named}{more}"
+    )
+
+
 class Ingest:
     """Reads files into the store in batches, keeping count on a `crawl_runs` row named `ingest`, which it
     updates every WATCHDOG_PROGRESS_INTERVAL seconds; ingests killed before they could close theirs are marked
@@ -250,6 +327,8 @@ class Ingest:
         self.portals = portals(settings)
         self.batch_size = batch_size
         self.pending: list[Piece] = []
+        self.releases_by_file: Counter[Path] = Counter()
+        self.kept_by_file: Counter[Path] = Counter()  # releases stored, or seen before
         self.progress_interval = settings.getfloat("WATCHDOG_PROGRESS_INTERVAL")
         self.last_report = time.monotonic()
 
@@ -265,17 +344,26 @@ class Ingest:
             for path in paths:
                 summary.files += 1
                 releases_before = summary.releases
+                other_publishers: Counter[str] = Counter()
                 try:
                     pieces = pieces_in(path, lambda error: summary.error(str(error)))
                     for piece in releases_read(pieces, path, show_progress):
                         summary.releases += 1
+                        self.releases_by_file[path] += 1
+                        if self.known_portal(piece.release) is None:
+                            other_publishers[OtherPublisher.of(piece).publisher] += 1
                         self.add(piece, summary)
                         if progress and not show_progress and summary.releases % 10_000 == 0:
                             summary.seconds = time.monotonic() - started
                             progress(summary)
                 except UnreadableFile as error:
                     summary.error(f"{error}; the {summary.releases - releases_before} releases before it are kept")
+                if other_publishers:
+                    summary.warning(other_publishers_warning(path, other_publishers))
             self.flush(summary)
+            for path, releases in self.releases_by_file.items():
+                if not self.kept_by_file[path]:
+                    summary.error(f"{path}: none of its {releases} releases could be stored (see the warnings)")
             if summary.stored:  # a load changes the statistics the planner goes by; marking releases seen does not
                 self.store.analyze()
             summary.counts = dict(self.store.counts) | after_crawl(self.store.engine, since=started_at)
@@ -340,11 +428,19 @@ class Ingest:
         seen = self.store.seen_before(piece.fingerprint for piece in pieces)
         self.store.touch_releases(seen)
         summary.unchanged += sum(piece.fingerprint in seen for piece in pieces)
-        items = []
+        items, piece_of_item = [], {}
         for piece in pieces:
-            if piece.fingerprint not in seen:
-                items += self.valid_items(piece.release, piece.fingerprint, summary)
+            if piece.fingerprint in seen:
+                self.kept_by_file[piece.path] += 1
+                continue
+            for item in self.valid_items(piece, summary):
+                items.append(item)
+                piece_of_item[id(item)] = piece
         rejected = self.store.write(items) if items else []
+        dropped = {id(refusal.item) for refusal in rejected if not refusal.database_unavailable}
+        kept = {id(piece_of_item[id(item)]): piece_of_item[id(item)] for item in items if id(item) not in dropped}
+        for piece in kept.values():  # stored, or to be ingested again once the database can write
+            self.kept_by_file[piece.path] += 1
         summary.stored += len(items) - len(rejected)
         not_stored = [refusal for refusal in rejected if refusal.database_unavailable]
         if not_stored:  # the database could not write at all: an error, and the file can be ingested again
@@ -356,19 +452,18 @@ class Ingest:
                 logger.error("could not store %s: %s", refusal.item.ocid, refusal.reason)
         self.report_progress(summary)
 
-    def valid_items(self, release: dict[str, Any], fingerprint: str, summary: IngestSummary) -> list[ContractItem]:
-        portal = next(
-            (p for prefix, p in self.portals.items() if str(release.get("ocid", "")).startswith(prefix)), None
-        )
-        if portal is None:
-            summary.dropped += 1
-            logger.warning(
-                "release %s: no spider knows the publisher of ocid %r", release.get("id"), release.get("ocid")
-            )
-            return []
+    def known_portal(self, release: dict[str, Any]) -> Portal | None:
+        """The spider that crawls the release's publisher, by its ocid prefix."""
+        ocid = str(release.get("ocid", ""))
+        return next((portal for prefix, portal in self.portals.items() if ocid.startswith(prefix)), None)
+
+    def valid_items(self, piece: Piece, summary: IngestSummary) -> list[ContractItem]:
+        """The release's items, mapped the same way whether a spider knows its publisher or not."""
+        release = piece.release
+        portal = self.known_portal(release) or OtherPublisher.of(piece)
         items = []
         try:
-            mapped = list(contract_items(release, portal, portal.base_url, Fetch(), fingerprint, summary.warning))
+            mapped = list(contract_items(release, portal, portal.base_url, Fetch(), piece.fingerprint, summary.warning))
         except (AttributeError, TypeError, ValueError) as error:
             summary.error(f"release {release.get('id')} cannot be read ({error}); skipped")
             return []

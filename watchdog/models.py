@@ -32,7 +32,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-ENFORCEMENT_KINDS = ("fine", "costs", "service_credit", "repayment", "dpa_penalty", "compensation", "other")
+# fine_before_appeal is the sum of a penalty a tribunal or court later reduced: kept beside the final `fine`, and left
+# out of every total (totals.NOT_TOTALLED). enforcement_notice, reprimand and judgment are actions, mostly with no sum.
+ENFORCEMENT_KINDS = (
+    "fine", "costs", "service_credit", "repayment", "dpa_penalty", "compensation", "other",
+    "enforcement_notice", "reprimand", "judgment", "fine_before_appeal",
+)  # fmt: skip
 INCIDENT_KINDS = ("data_breach", "death_or_injury", "service_failure", "inspection_failure", "other")
 DATE_PRECISIONS = ("day", "month", "year", "unknown")
 BASES = ("official", "reported")
@@ -513,7 +518,8 @@ class EnforcementAction(Seen, FoundByRun, Base):
     )
     kind: Mapped[str] = mapped_column(
         String(20),
-        comment="fine, costs, service_credit (a deduction from payments), repayment, dpa_penalty, compensation, other.",
+        comment="fine, costs, service_credit (a deduction from payments), repayment, dpa_penalty, compensation, "
+        "enforcement_notice, reprimand, judgment, other.",
     )
     action_date: Mapped[date | None] = mapped_column(index=True, comment="When it was imposed or agreed.")
     date_precision: Mapped[str] = mapped_column(
@@ -540,7 +546,11 @@ class EnforcementAmount(Base):
     enforcement_action_id: Mapped[int] = mapped_column(
         ForeignKey("enforcement_actions.id", ondelete="CASCADE"), comment="The action."
     )
-    kind: Mapped[str] = mapped_column(String(20), comment="What the money is: fine, costs, service_credit...")
+    kind: Mapped[str] = mapped_column(
+        String(20),
+        comment="What the money is: fine, costs, service_credit... fine_before_appeal is a fine as first imposed, "
+        "kept beside the fine an appeal reduced it to, and never added to a record's penalties.",
+    )
     amount: Mapped[Decimal] = mapped_column(comment="The sum, in currency.")
     currency: Mapped[str] = mapped_column(String(3), comment="ISO 4217 currency.")
     amount_gbp: Mapped[Decimal | None] = mapped_column(comment="The sum in pounds sterling.")

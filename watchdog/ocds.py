@@ -214,10 +214,12 @@ def contract_items(
     read = ValueReader(text(release.get("id")), warn)
     release_at = read.timestamp(release.get("date"), "date")
     title = text(tender.get("title"))
+    fingerprint = fingerprint or release_fingerprint(release)
     common = {
         "ocid": text(release.get("ocid")) or "",
-        "release_id": text(release.get("id")),
-        "release_fingerprint": fingerprint or release_fingerprint(release),
+        # A release published without an id (Public Contracts Scotland's, at times) is named by its content.
+        "release_id": text(release.get("id")) or f"{text(release.get('ocid'))}#{fingerprint}",
+        "release_fingerprint": fingerprint,
         "release_at": release_at,
         "release_tags": [str(tag) for tag in release.get("tag") or []],
         "notice_id": portal.notice_id(release),

@@ -57,13 +57,18 @@ def facts(members: str) -> str:
     """
 
 
+# An amount kept for the record but never added up: a penalty's sum before an appeal reduced it (the final one is
+# its `fine`).
+NOT_TOTALLED = "'fine_before_appeal'"
+PENALTY_AMOUNT = f"event_type = 'enforcement' AND COALESCE(amount_kind, '') NOT IN ({NOT_TOTALLED})"
+
 # What a record totals, over fact rows of one owner.
-EVENT_TOTALS = """
+EVENT_TOTALS = f"""
     COUNT(DISTINCT CASE WHEN event_type = 'contract' AND basis = 'official' THEN event_id END) AS contracts_count,
     ROUND(SUM(CASE WHEN event_type = 'contract' AND basis = 'official' AND shared_award = 0 THEN amount_gbp END), 2)
         AS contracts_value_gbp,
     COUNT(DISTINCT CASE WHEN event_type = 'enforcement' THEN event_id END) AS enforcement_count,
-    ROUND(SUM(CASE WHEN event_type = 'enforcement' THEN amount_gbp END), 2) AS penalties_value_gbp,
+    ROUND(SUM(CASE WHEN {PENALTY_AMOUNT} THEN amount_gbp END), 2) AS penalties_value_gbp,
     COUNT(DISTINCT CASE WHEN event_type = 'incident' THEN event_id END) AS incidents_count,
     MIN(event_date) AS first_event_date, MAX(event_date) AS last_event_date,
     COUNT(DISTINCT CASE WHEN event_type = 'contract' AND basis = 'official' AND shared_award = 1 THEN event_id END)

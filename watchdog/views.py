@@ -25,8 +25,9 @@ TOTALS = {
     "suppliers and frameworks are in shared_awards_ceiling_gbp instead (a value with no pounds figure is not "
     "counted; an award giving only a value including VAT counts with that value).",
     "enforcement_count": "Enforcement actions: fines, deductions, repayments, DPA penalties, compensation...",
-    "penalties_value_gbp": "Sum in pounds of every amount of those actions, of every kind, costs included: "
-    "read supplier_events by amount_kind to keep fines, deductions and repayments apart.",
+    "penalties_value_gbp": "Sum in pounds of every amount of those actions, of every kind, costs included, "
+    "but a fine's first sum where an appeal reduced it (fine_before_appeal): read supplier_events by amount_kind "
+    "to keep fines, deductions and repayments apart.",
     "incidents_count": "Incidents: data breaches, deaths or injuries, service and inspection failures.",
     "first_event_date": "Date of the earliest contract, action or incident.",
     "last_event_date": "Date of the latest one.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -250,17 +250,30 @@ class OCDSSpider(WatchdogSpider):
         for window in self.windows:
             yield self.page_request(self.window_url(window), window)
 
-    def parse_page(self, response: Response) -> Iterator[ContractItem | scrapy.Request]:
+    def read_json_page(self, response: Response, what: str, shaped: Callable[[Any], bool]) -> tuple[str, Any, str]:
+        """Where the page is (its window and number, in words), its JSON, and what makes it unreadable: not JSON,
+        or not `what` (as `shaped` judges it); "" when it is readable."""
         window, page = response.meta["window"], response.meta["page"]
         where = f"window {self.query_time(window[0])}..{self.query_time(window[1])} page {page}"
         try:
-            package = json.loads(body_text(response), parse_float=Decimal)
+            body = json.loads(body_text(response), parse_float=Decimal)
         except ValueError as error:
-            yield from self.unreadable_page(response, where, f"not valid JSON ({error})")
+            return where, None, f"not valid JSON ({error})"
+        return where, body, "" if shaped(body) else f"not {what}"
+
+    def parse_page(self, response: Response) -> Iterator[ContractItem | scrapy.Request]:
+        window, page = response.meta["window"], response.meta["page"]
+        where, package, problem = self.read_json_page(
+            response,
+            "an OCDS release package",
+            lambda body: isinstance(body, dict) and isinstance(body.get("releases", []), list),
+        )
+        if problem:
+            yield from self.unreadable_page(response, where, problem)
             return
-        if not isinstance(package, dict) or not isinstance(package.get("releases", []), list):
-            yield from self.unreadable_page(response, where, "not an OCDS release package")
-            return
+        if "releases" not in package:  # Public Contracts Scotland and Sell2Wales answer so at times
+            self.logger.warning("%s (%s): a package without releases, read as none", where, response.url)
+            self.crawler.stats.inc_value("watchdog/packages_without_releases")
         releases = [release for release in package.get("releases") or [] if isinstance(release, dict)]
         self.crawler.stats.inc_value("watchdog/pages")
         self.crawler.stats.inc_value("watchdog/releases", len(releases))

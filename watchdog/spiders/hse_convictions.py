@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import scrapy
@@ -13,23 +12,11 @@ from scrapy.http import Response
 from watchdog.items import EnforcementItem, Money, SupplierRef
 from watchdog.normalise.dates import parse_date
 from watchdog.normalise.money import find_amounts
-from watchdog.spiders.registers import MalformedPage, RegisterSpider, as_money, joined_text
+from watchdog.spiders.registers import MalformedPage, PagedRegisterSpider, as_money, joined_text
 
 CASE_LINK = re.compile(r"case_details\.asp\?SF=CN&SV=\d+")
 CASE_HEADING = re.compile(r"Case No\.\s*(\d+)")
 PAGE_COUNT = re.compile(r"Page\s+(\d+)\s+of\s+(\d+)", re.IGNORECASE)
-DEFAULT_MAX_PAGES = 5
-
-
-def max_pages_of(value: str | None) -> int | None:
-    """The max_pages argument: a number of list pages, or None for `all`."""
-    if value is None:
-        return DEFAULT_MAX_PAGES
-    if value == "all":
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"max_pages must be a number of list pages (1 or more) or all, not {value!r}")
-    return int(value)
 
 
 def labelled_values(response: Response) -> dict[str, str]:
@@ -50,20 +37,11 @@ def money(values: dict[str, str], label: str, kind: str) -> Money:
     return as_money(amounts[0], kind, values[label])
 
 
-class HSEConvictionsSpider(RegisterSpider):
+class HSEConvictionsSpider(PagedRegisterSpider):
     name = "hse_convictions"
     authority = "Health and Safety Executive"
     base_url = "https://resources.hse.gov.uk/convictions"
     allowed_arguments = ("base_url", "max_pages")
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.max_pages = max_pages_of(kwargs.get("max_pages"))
-
-    @classmethod
-    def check_arguments(cls, **kwargs: Any) -> None:
-        super().check_arguments(**kwargs)
-        max_pages_of(kwargs.get("max_pages"))
 
     def list_url(self, page: int) -> str:
         """A page of the register, newest cases first, ten to a page."""

@@ -4,6 +4,7 @@ that cannot be read, which is logged as an error while the crawl goes on."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -12,6 +13,8 @@ from twisted.python.failure import Failure
 from watchdog.items import EnforcementItem, Money, SourceDocument
 from watchdog.normalise.money import Amount
 from watchdog.spiders.base import WatchdogSpider
+
+DEFAULT_MAX_PAGES = 5
 
 
 class MalformedPage(ValueError):
@@ -26,6 +29,17 @@ def clean_text(text: str) -> str:
 def joined_text(texts: Iterable[str], separator: str = " ") -> str:
     """The text nodes of an element, cleaned and joined: lines split by <br> become "a, b" with separator ", "."""
     return separator.join(cleaned for cleaned in map(clean_text, texts) if cleaned)
+
+
+def max_pages_of(value: str | None) -> int | None:
+    """The max_pages argument: a number of list pages, or None for `all`."""
+    if value is None:
+        return DEFAULT_MAX_PAGES
+    if value == "all":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"max_pages must be a number of list pages (1 or more) or all, not {value!r}")
+    return int(value)
 
 
 def as_money(amount: Amount, kind: str, text: str | None = None) -> Money:
@@ -64,3 +78,17 @@ class RegisterSpider(WatchdogSpider):
         self.stop_if_unreachable(failure)
         reason = failure.getErrorMessage() or failure.type.__name__
         self.logger.error("%s could not be fetched: %s; skipped", failure.request.url, reason)
+
+
+class PagedRegisterSpider(RegisterSpider):
+    """A register listed newest first, page by page: `-a max_pages=N` reads N list pages (5 by default, `all` for
+    every one), which is its incremental rule: enough of the newest to cover the time since the last crawl."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_pages = max_pages_of(kwargs.get("max_pages"))
+
+    @classmethod
+    def check_arguments(cls, **kwargs: Any) -> None:
+        super().check_arguments(**kwargs)
+        max_pages_of(kwargs.get("max_pages"))

@@ -20,6 +20,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
 from watchdog.normalise.names import name_key
+from watchdog.totals import PENALTY_AMOUNT
 from watchdog.web.chart import YearTotals, every_year, per_year_chart, pounds
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -50,17 +51,17 @@ MONTHS = "January February March April May June July August September October No
 
 # One row per fact of the record's owner, as the totals count them: a contract two members won is one fact, and
 # is the group's alone unless it names suppliers outside the group or sets up a framework (as watchdog/totals.py).
-YEARS_SQL = """
+YEARS_SQL = f"""
     SELECT substr(event_date, 1, 4) AS year, COUNT(*) AS facts,
            ROUND(SUM(CASE WHEN event_type = 'contract' AND basis = 'official' AND shared_award = 0
                           THEN amount_gbp ELSE 0 END), 2) AS contracts_gbp,
-           ROUND(SUM(CASE WHEN event_type = 'enforcement' THEN amount_gbp ELSE 0 END), 2) AS penalties_gbp
+           ROUND(SUM(CASE WHEN {PENALTY_AMOUNT} THEN amount_gbp ELSE 0 END), 2) AS penalties_gbp
     FROM (
         SELECT event_type, event_id, amount_kind, basis, MAX(amount_gbp) AS amount_gbp,
                MAX(event_date) AS event_date,
                CASE WHEN MAX(is_framework) = 1 OR MAX(suppliers_count) > COUNT(*) THEN 1 ELSE 0 END AS shared_award
         FROM supplier_events
-        WHERE {owner} = :owner
+        WHERE {{owner}} = :owner
         GROUP BY event_type, event_id, amount_kind, basis
     ) facts
     GROUP BY year
