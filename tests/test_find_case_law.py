@@ -13,6 +13,8 @@ from sqlalchemy import text
 from static_site import Page, StaticSite
 from test_hse_convictions import paths_asked, stored_actions
 
+from watchdog.spiders.find_case_law import ordered_payments
+
 CASELAW = Path(__file__).parent / "fixtures" / "caselaw"
 PARTY = "Harlow Fleet Services Limited"
 FEED = "/atom.xml?party=Harlow+Fleet+Services+Limited&order=-date&page={}"
@@ -67,9 +69,12 @@ def test_a_crawl_stores_the_judgments_naming_the_party_with_what_it_was_ordered_
     assert paths_asked(caselaw).count(FEED.format(1)) == 2
 
     actions = stored_actions(engine)
-    assert sorted(actions) == ["caselaw:ewca/civ/2023/880", "caselaw:ewhc/tcc/2024/1501"]
+    assert sorted(actions) == [
+        "caselaw:ewca/civ/2023/880:harlow fleet services",
+        "caselaw:ewhc/tcc/2024/1501:harlow fleet services",
+    ]
     xml = (CASELAW / "judgment_ewhc_tcc_2024_1501.xml").read_bytes()
-    tcc = actions["caselaw:ewhc/tcc/2024/1501"]
+    tcc = actions["caselaw:ewhc/tcc/2024/1501:harlow fleet services"]
     assert tcc.pop("supplier") in ("HARLOW FLEET SERVICES LIMITED", PARTY)  # one supplier, either spelling shown
     assert tcc == {
         "kind": "judgment",
@@ -91,7 +96,7 @@ def test_a_crawl_stores_the_judgments_naming_the_party_with_what_it_was_ordered_
         "evidence": "The defendant shall pay the claimant damages of £412,500 and its costs of the claim, summarily "
         "assessed at £38,200, within 28 days.",
     }
-    appeal = actions["caselaw:ewca/civ/2023/880"]
+    appeal = actions["caselaw:ewca/civ/2023/880:harlow fleet services"]
     # The supplier won: what the respondent must pay it is not a sum against it.
     assert (appeal["case_reference"], appeal["authority"], appeal["amounts"]) == (
         "[2023] EWCA Civ 880",
@@ -143,3 +148,16 @@ def test_bad_arguments_fail_before_any_request(caselaw, engine, database_url):
         assert result.returncode == 2, arguments
         assert result.stderr.startswith("Error: ")
     assert caselaw.requests == []
+
+
+def test_what_the_other_side_is_ordered_to_pay_is_not_charged_to_the_party():
+    sentence = "The Claimant succeeds and the Defendant shall pay the Claimant damages of £250,000 and costs of £40,000"
+    claimant = ["Harlow Fleet Services Limited", "the claimant"]
+    defendant = ["Westmarch County Council", "the defendant"]
+    assert ordered_payments([sentence], claimant, defendant) == ([], None)
+    amounts, said = ordered_payments([sentence], defendant, claimant)
+    assert [(money.kind, money.amount) for money in amounts] == [
+        ("compensation", Decimal("250000")),
+        ("costs", Decimal("40000")),
+    ]
+    assert said == sentence

@@ -12,6 +12,8 @@ from sqlalchemy import text
 from static_site import Page, StaticSite
 from test_hse_convictions import REGULATORS, regulator_page, sha256_of, stored_actions
 
+from watchdog.spiders.ico_enforcement import penalty_amounts
+
 ACTION = "/action-weve-taken/enforcement/{}/"
 SEARCH_PAGES = {
     ("monetary-penalties", 1): "ico_search_monetary_penalties_page1.json",
@@ -172,3 +174,19 @@ def test_bad_arguments_fail_before_any_request(ico, engine, database_url):
         assert result.returncode == 2, argument
         assert result.stderr.startswith("Error: ")
     assert ico.requests == [] and ico.searches == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "On appeal, the First-tier Tribunal reduced the penalty from £200,000 to £80,000.",
+        "The penalty was reduced to £80,000 on appeal from £200,000.",
+    ],
+)
+def test_a_penalty_reduced_on_appeal_is_the_smaller_sum_whichever_order_the_sentence_gives(sentence):
+    amounts, said = penalty_amounts(["The ICO fined the company.", sentence])
+    assert [(money.kind, money.amount) for money in amounts] == [
+        ("fine", Decimal("80000")),
+        ("fine_before_appeal", Decimal("200000")),
+    ]
+    assert said == sentence

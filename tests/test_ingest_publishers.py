@@ -123,3 +123,19 @@ def test_a_file_whose_every_release_is_dropped_fails_the_ingest_and_the_others_a
     assert (run.errors, run.items_stored, run.items_dropped) == (1, 1, 4)
     assert run.error_summary == f"{bad}: none of its 4 releases could be stored (see the warnings)"
     assert query(engine, "SELECT ocid FROM contracts") == [("ocds-r6ebe6-0000581860",)]
+
+
+def test_a_notice_link_that_is_no_web_address_is_not_kept(tmp_path, engine, database_url):
+    """A reader clicks a contract's notice link on the supplier page: a `javascript:` one must never be stored."""
+    package = other_publisher_package()
+    release = package["releases"][0]
+    release["tender"]["documents"] = [
+        {"id": "1", "url": "javascript:alert(document.domain)//x/Notice/"},
+        {"id": "2", "url": "https://portal.example/Notice/123"},
+    ]
+    path = tmp_path / "links.json"
+    path.write_text(json.dumps(package), encoding="utf-8")
+    assert ingest(database_url, path).returncode == 0
+    urls = query(engine, f"SELECT DISTINCT notice_url FROM contracts WHERE ocid = '{release['ocid']}'")
+    assert urls == [("https://portal.example/Notice/123",)]
+    assert query(engine, "SELECT COUNT(*) FROM contracts WHERE notice_url LIKE 'javascript:%'") == [(0,)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from datetime import date
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 import serco
 
 from watchdog import db
-from watchdog.items import GroupMembershipItem, SupplierRef
+from watchdog.items import EnforcementItem, GroupMembershipItem, Money, SourceDocument, SupplierRef
 from watchdog.store import Store
 from watchdog.web.chart import pounds
 from watchdog.web.serve import datasette_for
@@ -25,12 +26,30 @@ GROUP = "Serco Group plc"
 TRADING_AS = "Serco Ltd t/a Serco Health"
 
 
+# A penalty an appeal reduced: the sum first imposed is shown, and never added to anything.
+APPEALED_FINE = EnforcementItem(
+    fact_key="ico:quenby-recruitment-limited",
+    supplier=SupplierRef("Quenby Recruitment Limited"),
+    kind="fine",
+    authority="Information Commissioner's Office",
+    action_date=date(2023, 10, 3),
+    title="Quenby Recruitment Limited",
+    amounts=[
+        Money(Decimal("200000"), "fine_before_appeal", text="£200,000"),
+        Money(Decimal("80000"), "fine", text="£80,000"),
+    ],
+    source=SourceDocument(url="https://ico.example/quenby", kind="regulator", publisher="ICO"),
+)
+
+
 @pytest.fixture(scope="module")
 def sample_file(tmp_path_factory) -> Path:
     path = newsroom.sample_file(tmp_path_factory.mktemp("newsroom"))
     engine = db.make_engine(f"sqlite:///{path}")
     spelling = SupplierRef(TRADING_AS, company_number=serco.SERCO_LIMITED.company_number)
-    Store(engine).write([GroupMembershipItem(member=spelling, group=serco.SERCO_GROUP, note="another spelling")])
+    Store(engine).write(
+        [GroupMembershipItem(member=spelling, group=serco.SERCO_GROUP, note="another spelling"), APPEALED_FINE]
+    )
     engine.dispose()
     return path
 
@@ -226,3 +245,12 @@ def test_the_home_and_database_pages_have_the_search_box(datasette):
     for path in ("/", "/watchdog"):
         html = get(datasette, path).text
         assert '<form class="watchdog-search" action="/-/suppliers" method="get" role="search">' in html
+
+
+def test_a_fine_reduced_on_appeal_counts_the_final_sum_and_shows_the_first_apart(datasette, raw):
+    quenby = supplier_id(raw, "Quenby Recruitment Limited")
+    html = get(datasette, f"/-/supplier/{quenby}").text
+    assert re.findall(r'<span class="figure">([^<]+)</span>', html)[3:5] == ["1", "£80,000"]
+    [entry] = timeline(html)
+    assert "£80,000 fine (not added up: £200,000 before an appeal reduced it)" in entry
+    assert bars(html, "penalties") == {2023: Decimal(80_000)}

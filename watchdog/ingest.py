@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from watchdog.db import make_engine
 from watchdog.items import ContractItem, InvalidItem
-from watchdog.ocds import Fetch, Portal, contract_items, notice_page, release_fingerprint, text
+from watchdog.ocds import Fetch, Portal, contract_items, notice_page, release_fingerprint, text, web_address
 from watchdog.progress import releases_read
 from watchdog.review import after_crawl
 from watchdog.spiders.base import OCDSSpider
@@ -227,11 +227,6 @@ def package_pieces(path: Path, where: str, document: Any, envelope: Envelope) ->
 def ocid_prefix(release: dict) -> str | None:
     match = OCID_PREFIX.match(str(release.get("ocid") or ""))
     return match.group(1) if match else None
-
-
-def web_address(value: Any) -> str | None:
-    value = text(value)
-    return value if value and re.match(r"https?://\S+$", value) else None
 
 
 @dataclass

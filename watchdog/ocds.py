@@ -152,12 +152,19 @@ def buyer_ref(release: dict, parties: dict[str, dict]) -> BuyerRef | None:
     return BuyerRef(name=name, identifier=text(reference.get("id"))) if name else None
 
 
+def web_address(value: Any) -> str | None:
+    """The value if it is a web address (http or https), else None: a link a reader is given must be one."""
+    value = text(value)
+    return value if value and re.match(r"https?://\S+$", value, re.IGNORECASE) else None
+
+
 def notice_page(release: dict) -> str | None:
     """The notice page a person reads: the first document of the release linking to a /Notice/ page."""
     documents = list((release.get("tender") or {}).get("documents") or [])
     for award in release.get("awards") or []:
         documents += award.get("documents") or []
-    return next((d["url"] for d in documents if isinstance(d, dict) and "/Notice/" in str(d.get("url"))), None)
+    urls = (web_address(d.get("url")) for d in documents if isinstance(d, dict))
+    return next((url for url in urls if url and "/Notice/" in url), None)
 
 
 FRAMEWORK_METHOD = re.compile(r"framework|dynamic purchasing", re.IGNORECASE)

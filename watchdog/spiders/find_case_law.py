@@ -49,14 +49,20 @@ def parties_of(value: str | None) -> list[str]:
     return parties
 
 
-def ordered_payments(sentences: list[str], payer: list[str]) -> tuple[list[Money], str | None]:
-    """The sums of the first sentence that orders the party to pay (its name, or its role as in "the defendant",
-    written before "pay"), each typed by the kind word written before it since the previous sum (damages or
-    compensation, costs, a fine or penalty); a sum with none is `other`. What another party must pay is not read."""
-    payer_words = re.compile("|".join(re.escape(word) for word in payer), re.IGNORECASE)
+def words_for(names: list[str]) -> re.Pattern:
+    return re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)), re.IGNORECASE)
+
+
+def ordered_payments(sentences: list[str], payer: list[str], every_party: list[str]) -> tuple[list[Money], str | None]:
+    """The sums of the first sentence that orders the party to pay: the last party named before "pay" (by its
+    name, or its role as in "the defendant") must be it, so in "the Claimant succeeds and the Defendant shall pay"
+    only the defendant pays. Each sum is typed by the kind word written before it since the previous sum (damages
+    or compensation, costs, a fine or penalty); a sum with none is `other`. What another party must pay is not read."""
+    payer_words, party_words = words_for(payer), words_for(every_party + payer)
     for sentence in sentences:
         order = ORDER_TO_PAY.search(sentence)
-        if not order or not payer_words.search(sentence, 0, order.end()):
+        named = list(party_words.finditer(sentence, 0, order.end())) if order else []
+        if not named or not payer_words.fullmatch(named[-1].group()):
             continue
         found: dict[str, Money] = {}
         previous_end = 0
@@ -113,6 +119,7 @@ class FindCaseLawSpider(PagedRegisterSpider):
             yield self.request(
                 self.on_this_site(response.urljoin(xml_link)),
                 self.read_case,
+                dont_filter=True,  # a judgment naming two parties asked for is read for each
                 party=party,
                 court=joined_text(entry.xpath("atom:author/atom:name//text()", namespaces=NAMESPACES).getall()),
                 citation=joined_text(
@@ -149,6 +156,8 @@ class FindCaseLawSpider(PagedRegisterSpider):
             )
             return
         payer = [named, meta["party"]] + ([f"the {parties[named]}"] if parties[named] else [])
+        others = [party for party in parties if party != named]
+        others += [f"the {role}" for party, role in parties.items() if party != named and role]
         neutral_citation = meta["citation"] or joined_text(
             judgment.xpath("//uk:cite//text()", namespaces=NAMESPACES).getall()
         )
@@ -161,10 +170,10 @@ class FindCaseLawSpider(PagedRegisterSpider):
             for block in judgment.xpath("//akn:judgmentBody//akn:p", namespaces=NAMESPACES)
         ]
         sentences = [sentence for block in text for sentence in SENTENCE_END.split(block) if sentence]
-        amounts, order = ordered_payments(sentences, payer)
+        amounts, order = ordered_payments(sentences, payer, others)
         title = meta["title"] or neutral_citation
         yield EnforcementItem(
-            fact_key=f"caselaw:{slug}",
+            fact_key=f"caselaw:{slug}:{name_key(named)}",  # one per party: two suppliers may be parties
             supplier=SupplierRef(named),
             kind="judgment",
             authority=meta["court"] or None,

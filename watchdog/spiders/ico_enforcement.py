@@ -42,7 +42,9 @@ def penalty_amounts(sentences: list[str]) -> tuple[list[Money], str]:
     for sentence in sentences:
         amounts = find_amounts(sentence)
         if REDUCED_ON_APPEAL.search(sentence) and len(amounts) >= 2:
-            return [as_money(amounts[1], "fine"), as_money(amounts[0], "fine_before_appeal")], sentence
+            # "reduced from £X to £Y" or "reduced to £Y ... from £X": a reduction, so the smaller sum is the fine.
+            final, first = sorted(amounts[:2], key=lambda amount: amount.amount)
+            return [as_money(final, "fine"), as_money(first, "fine_before_appeal")], sentence
     for sentence in sentences:
         amounts = find_amounts(sentence)
         if PENALTY_WORDS.search(sentence) and amounts:

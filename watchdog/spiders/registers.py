@@ -55,8 +55,8 @@ class RegisterSpider(WatchdogSpider):
     # time even while one waits to be tried again, so a site that cannot be reached is asked twice at most.
     custom_settings = {"DOWNLOAD_DELAY": 3.0, "CONCURRENT_REQUESTS": 1}
 
-    def request(self, url: str, callback: Callable, **meta) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.page_failed, meta=meta)
+    def request(self, url: str, callback: Callable, dont_filter: bool = False, **meta) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.page_failed, dont_filter=dont_filter, meta=meta)
 
     def source(self, response: Response, title: str | None = None) -> SourceDocument:
         return self.fetched_document(response, "regulator", publisher=self.authority, title=title)

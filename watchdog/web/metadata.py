@@ -20,9 +20,15 @@ DESCRIPTION = (
     "date's date_precision says whether its day, month or only year is known. Facts from the news have basis "
     "'reported'."
 )
-SOURCE = "Contracts Finder, Find a Tender, the HSE prosecutions register, the Serious Fraud Office and news reports"
+SOURCE = (
+    "Contracts Finder, Find a Tender, Public Contracts Scotland, Sell2Wales, TED, the HSE's register of convictions, "
+    "the Serious Fraud Office, the ICO, Find Case Law and news reports"
+)
 SOURCE_URL = "https://www.contractsfinder.service.gov.uk/"
-LICENSE = "Open Government Licence v3.0 (public sector data); news sentences quoted as evidence"
+LICENSE = (
+    "Open Government Licence v3.0 (public sector data; Find Case Law's judgments under the Open Justice Licence); "
+    "news sentences quoted as evidence"
+)
 LICENSE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 
 # Newest first: the first of these columns a table or view has is its default sort, descending.

@@ -20,6 +20,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
 from watchdog.normalise.names import name_key
+from watchdog.ocds import web_address
 from watchdog.totals import PENALTY_AMOUNT
 from watchdog.web.chart import YearTotals, every_year, per_year_chart, pounds
 
@@ -46,7 +47,12 @@ KIND_LABELS = {
     "service_failure": "Service failure",
     "inspection_failure": "Inspection failure",
 }
-AMOUNT_LABELS = {"dpa_penalty": "penalty", "service_credit": "service credits", "initial_value_gross": "VAT included"}
+AMOUNT_LABELS = {
+    "dpa_penalty": "penalty",
+    "service_credit": "service credits",
+    "initial_value_gross": "VAT included",
+    "fine_before_appeal": "before an appeal reduced it",
+}
 MONTHS = "January February March April May June July August September October November December".split()
 
 # One row per fact of the record's owner, as the totals count them: a contract two members won is one fact, and
@@ -179,8 +185,8 @@ def timeline(rows) -> list[TimelineEntry]:
                 description="" if row["description"] in (row["title"], row["evidence"]) else row["description"] or "",
                 buyer_or_authority=row["buyer_or_authority"],
                 basis=row["basis"],
-                source_url=row["source_url"],
-                source_host=urlsplit(row["source_url"] or "").hostname or "",
+                source_url=web_address(row["source_url"]),  # never a javascript: link, whatever was stored
+                source_host=urlsplit(web_address(row["source_url"]) or "").hostname or "",
                 evidence=row["evidence"],
                 note=contract_note(row) if row["event_type"] == "contract" else None,
             )
@@ -190,7 +196,8 @@ def timeline(rows) -> list[TimelineEntry]:
             label = AMOUNT_LABELS.get(kind, (kind or "").replace("_", " "))
             entry.amounts.append(Amount(kind, label, amount_words(row)))
     for entry in entries.values():
-        entry.amounts.sort(key=lambda amount: amount.kind == "costs")  # the penalty first, its costs after
+        # The penalty first, its costs after, and last the sum before appeal, which is in no total.
+        entry.amounts.sort(key=lambda amount: (amount.kind == "fine_before_appeal", amount.kind == "costs"))
     return list(entries.values())
 
 
