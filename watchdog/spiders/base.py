@@ -292,14 +292,18 @@ class OCDSSpider(WatchdogSpider):
         elif len(releases) >= self.page_size:
             yield from self.resume_after_missing_next(window, releases, where)
         else:
-            self.finished_windows.add(window)
-            self.logger.info(
-                "window %s..%s done (%d of %d windows)",
-                self.query_time(window[0]),
-                self.query_time(window[1]),
-                len(self.finished_windows),
-                len(self.windows),
-            )
+            self.finish_window(window)
+
+    def finish_window(self, window: tuple[datetime, datetime]) -> None:
+        """Every page of the window was read: the watermark may pass it."""
+        self.finished_windows.add(window)
+        self.logger.info(
+            "window %s..%s done (%d of %d windows)",
+            self.query_time(window[0]),
+            self.query_time(window[1]),
+            len(self.finished_windows),
+            len(self.windows),
+        )
 
     def unreadable_page(self, response: Response, where: str, problem: str) -> Iterator[scrapy.Request]:
         """A page that is not a release package (an HTML page with status 200, a cut-off body) is asked for once

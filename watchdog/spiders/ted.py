@@ -225,14 +225,7 @@ class TedSpider(OCDSSpider):
         if token and notices:
             yield self.page_request(response.url, window, page + 1, token)
         else:
-            self.finished_windows.add(window)
-            self.logger.info(
-                "window %s..%s done (%d of %d windows)",
-                self.query_time(window[0]),
-                self.query_time(window[1]),
-                len(self.finished_windows),
-                len(self.windows),
-            )
+            self.finish_window(window)
 
     def contract_item(self, notice: dict, fetch: Fetch) -> ContractItem:
         number = self.notice_id(notice)
