@@ -177,20 +177,37 @@ def test_a_second_crawl_of_a_running_spider_exits_3_at_once_and_another_spider_r
     result = first.wait()
 
     assert second.returncode == 3, second.stderr[-3000:]
-    assert second.stderr.strip().splitlines() == [
+    # Scrapy's INFO lines of its start and close (the lock is taken as the spider opens), then the one Error line.
+    *scrapy_lines, last_line = second.stderr.strip().splitlines()
+    assert last_line == (
         f"Error: another crawl of contracts_finder is running on this database "
         f"({lock_described(database_url, 'contracts_finder')}); this one did not start"
-    ]
+    )
+    assert [line for line in scrapy_lines if " INFO " not in line] == []
+    assert not [line for line in scrapy_lines if "another crawl" in line]  # said once
     assert second.stdout == ""
     assert refused_after < 20  # it did not wait for the first crawl, which the portal holds for 60 s
     assert not [query for query in cf_portal.requests if query["publishedFrom"] < day(20)]  # none from the second
     assert other.returncode == 0, other.stderr[-3000:]
-    assert while_held == {"contracts_finder": ["running"], "find_a_tender": ["finished"]}  # no row for the refused
+    assert while_held == {"contracts_finder": ["running", "skipped"], "find_a_tender": ["finished"]}
     assert result.returncode == 0, result.stderr[-3000:]
     assert {spider: [run.status for run in found] for spider, found in runs(engine).items()} == {
-        "contracts_finder": ["finished"],
+        "contracts_finder": ["finished", "skipped"],
         "find_a_tender": ["finished"],
     }
+    skipped = runs(engine)["contracts_finder"][1]
+    assert (skipped.started_at, skipped.finished_at, skipped.requests, skipped.items_stored, skipped.watermark) == (
+        skipped.finished_at,
+        skipped.started_at,
+        0,
+        0,
+        None,
+    )
+    assert skipped.error_summary == (
+        f"another crawl of contracts_finder is running on this database "
+        f"({lock_described(database_url, 'contracts_finder')}); this one did not start"
+    )
+    assert skipped.arguments == {"base_url": cf_portal.url, "from_date": "2025-01-10", "until_date": "2025-01-11"}
 
     clean = db.make_engine(clean_url)
     db.upgrade(clean)
@@ -336,9 +353,10 @@ def test_crawl_all_reports_a_spider_already_running_and_exits_3(cf_portal, fts_p
     lock = lock_described(database_url, "contracts_finder")
     assert f"another crawl of contracts_finder is running on this database ({lock})" in result.stderr
     found = runs(engine)
-    assert [run.status for run in found["contracts_finder"]] == ["finished"]  # the held crawl's: the second opened none
+    assert [run.status for run in found["contracts_finder"]] == ["finished", "skipped"]  # the held crawl's, the refused
     table = summary_table(result.stdout)
-    assert table["contracts_finder"][:2] == ["already running", "-"] and table["contracts_finder"][3:] == ["-", "-"]
+    skipped_id = str(found["contracts_finder"][1].id)
+    assert table["contracts_finder"] == ["already running", skipped_id, table["contracts_finder"][2], "0", "0"]
     fts = found["find_a_tender"][0]
     assert (fts.status, table["find_a_tender"][:2], table["find_a_tender"][3]) == (
         "finished",

@@ -26,7 +26,8 @@ from watchdog.console import (
     scrapy_log_settings,
     verbosity,
 )
-from watchdog.locks import AlreadyRunning, crawl_lock
+from watchdog.extensions import LOG_REFUSAL_SETTING, SKIPPED
+from watchdog.locks import AlreadyRunning
 from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE
 
 
@@ -45,7 +46,8 @@ class CrawlSummary:
 
     @property
     def status(self) -> str:
-        """The run's status as its crawl_runs row has it: finished, failed or interrupted; unknown if unrecorded."""
+        """The run's status as its crawl_runs row has it: finished, failed, interrupted or skipped; unknown if
+        unrecorded."""
         return self.stats.get("watchdog/status", "unknown")
 
     @property
@@ -125,20 +127,23 @@ def spider_class(settings, spider_name: str, arguments: dict[str, str]) -> type:
 def run_crawl(
     spider_name: str, arguments: dict[str, str], overrides: dict[str, str], database_url: str
 ) -> CrawlSummary:
-    """Run one spider to its end in this process, holding its lock on the database throughout; CannotStart if it
-    cannot begin, AlreadyRunning if another crawl of it holds the lock."""
+    """Run one spider to its end in this process (the crawl holds its spider's lock on the database throughout:
+    see CrawlRunRecorder); CannotStart if it cannot begin, AlreadyRunning if another crawl of it holds the lock."""
     check_database(database_url)
     settings = project_settings(database_url, overrides)
+    settings.set(LOG_REFUSAL_SETTING, False, priority="cmdline")  # crawl_command says it in one line
     spider = spider_class(settings, spider_name, arguments)
-    with crawl_lock(database_url, spider_name):
-        hand_logging_to_scrapy()
-        process = CrawlerProcess(settings)
-        quiet_chatty_loggers(verbosity.level)  # Scrapy's logging set-up has just reset them
-        crawler = process.create_crawler(spider)
-        started = time.monotonic()
-        process.crawl(crawler, **arguments)
-        process.start()
-        return CrawlSummary(spider_name, crawler.stats.get_stats(), time.monotonic() - started)
+    hand_logging_to_scrapy()
+    process = CrawlerProcess(settings)
+    quiet_chatty_loggers(verbosity.level)  # Scrapy's logging set-up has just reset them
+    crawler = process.create_crawler(spider)
+    started = time.monotonic()
+    process.crawl(crawler, **arguments)
+    process.start()
+    summary = CrawlSummary(spider_name, crawler.stats.get_stats(), time.monotonic() - started)
+    if summary.status == SKIPPED:
+        raise AlreadyRunning(summary.stats["watchdog/refusal"])
+    return summary
 
 
 def pairs(values: Iterable[str], option: str) -> dict[str, str]:

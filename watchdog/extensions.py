@@ -1,18 +1,23 @@
-"""Scrapy extensions: the crawl's own record in `crawl_runs`."""
+"""Scrapy extensions: the crawl's own record in `crawl_runs`, and its spider's lock on the database."""
 
 from __future__ import annotations
 
 import logging
 import os
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.utils.asyncio import create_looping_call
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from watchdog.db import crawl_engine
+from watchdog.locks import AlreadyRunning, crawl_lock
+from watchdog.models import CrawlRun
 from watchdog.review import after_crawl
 from watchdog.store import SILENT_INTERVALS_ABANDONED, Store, database_reason, utcnow
 from watchdog.web import search
@@ -21,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 ERRORS_KEPT = 20
 INTERRUPTED_REASONS = {"shutdown", "cancelled"}
+SKIPPED = "skipped"
+# False when the program running the crawl says itself why it did not start (`watchdog crawl`'s one Error line).
+LOG_REFUSAL_SETTING = "WATCHDOG_LOG_REFUSAL"
 # `crawl --all` gives each of its children the time its round started (ISO 8601, UTC) in this variable.
 ROUND_STARTED_AT_VARIABLE = "WATCHDOG_ROUND_STARTED_AT"
 
@@ -44,15 +52,19 @@ class ErrorCollector(logging.Handler):
 
 
 class CrawlRunRecorder:
-    """Opens a `crawl_runs` row when a spider starts, writes its counts and watermark so far every
-    WATCHDOG_PROGRESS_INTERVAL seconds, and its counts and status when it ends. When it opens, it marks abandoned
-    the runs of the same spider left `running` and silent for ten intervals: killed, they could not say so."""
+    """Takes the spider's lock on the database when the spider opens, before any request, and holds it to the end:
+    `watchdog crawl`, `scrapy crawl` and a Scrapyd job alike. Refused, it records a `skipped` run and closes the
+    spider before its first request. Otherwise it opens a `crawl_runs` row, writes its counts and watermark so far
+    every WATCHDOG_PROGRESS_INTERVAL seconds, and its counts and status when it ends. When it opens, it marks
+    abandoned the runs of the same spider left `running` and silent for ten intervals: killed, they could not say
+    so."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.store = Store(crawl_engine(crawler.settings))
         self.errors = ErrorCollector()
         self.run_id: int | None = None
+        self.lock = ExitStack()
         self.progress_interval = crawler.settings.getfloat("WATCHDOG_PROGRESS_INTERVAL")
         self.progress = create_looping_call(self.record_progress)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -63,8 +75,13 @@ class CrawlRunRecorder:
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:
-        logging.getLogger().addHandler(self.errors)
         self.started_at = utcnow()
+        try:
+            self.lock.enter_context(crawl_lock(self.crawler.settings.get("WATCHDOG_DATABASE_URL"), spider.name))
+        except AlreadyRunning as refusal:
+            self.record_skipped_run(spider, str(refusal))
+            raise CloseSpider(SKIPPED) from refusal
+        logging.getLogger().addHandler(self.errors)
         self.abandon_silent_runs(spider.name)
         self.run_id = self.store.start_run(spider.name, getattr(spider, "arguments", None), round_started_at())
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
@@ -74,6 +91,30 @@ class CrawlRunRecorder:
         if hasattr(spider, "known_urls"):
             spider.known_urls, spider.feed_validators = self.store.news_memory()
         self.progress.start(self.progress_interval, now=False)
+
+    def record_skipped_run(self, spider: Spider, refusal: str) -> None:
+        """One row, started and ended at once, for a crawl its spider's lock refused: it read and wrote nothing."""
+        if self.crawler.settings.getbool(LOG_REFUSAL_SETTING, True):
+            logger.warning("%s", refusal)
+        with self.store.engine.begin() as connection:
+            self.run_id = connection.execute(
+                insert(CrawlRun.__table__)
+                .values(
+                    spider=spider.name,
+                    arguments=getattr(spider, "arguments", None) or None,
+                    started_at=self.started_at,
+                    finished_at=self.started_at,
+                    last_progress_at=self.started_at,
+                    status=SKIPPED,
+                    finish_reason=SKIPPED,
+                    error_summary=refusal,
+                    round_started_at=round_started_at(),
+                )
+                .returning(CrawlRun.id)
+            ).scalar_one()
+        self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
+        self.crawler.stats.set_value("watchdog/status", SKIPPED)
+        self.crawler.stats.set_value("watchdog/refusal", refusal)
 
     def abandon_silent_runs(self, spider_name: str) -> None:
         silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
@@ -110,6 +151,12 @@ class CrawlRunRecorder:
             logger.warning("could not record the crawl's progress: %s", database_reason(error))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if reason == SKIPPED:  # its row is written, and it holds no lock
+            return
+        with self.lock:
+            self.close_run(reason)
+
+    def close_run(self, reason: str) -> None:
         if self.progress.running:
             self.progress.stop()
         logging.getLogger().removeHandler(self.errors)

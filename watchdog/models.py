@@ -42,7 +42,7 @@ INCIDENT_KINDS = ("data_breach", "death_or_injury", "service_failure", "inspecti
 DATE_PRECISIONS = ("day", "month", "year", "unknown")
 BASES = ("official", "reported")
 DOCUMENT_KINDS = ("procurement", "regulator", "news", "other")
-CRAWL_STATUSES = ("running", "finished", "failed", "interrupted", "abandoned")
+CRAWL_STATUSES = ("running", "finished", "failed", "interrupted", "abandoned", "skipped")
 CANDIDATE_STATUSES = ("open", "rejected")
 DECISION_ACTIONS = ("merge", "split", "reject", "group", "ungroup")
 SUPERSEDED_REASONS = ("awarded", "republished", "person")
@@ -687,7 +687,8 @@ class CrawlRun(Base):
         String(20),
         comment="running; finished (everything asked for was read and stored); failed (errors counted); "
         "interrupted (stopped before the end: a signal, Ctrl-C); abandoned (killed: it stopped reporting progress "
-        "while running, and a later run of its spider found it so).",
+        "while running, and a later run of its spider found it so); skipped (did not start: another crawl of its "
+        "spider held the spider's lock on this database).",
     )
     finish_reason: Mapped[str | None] = mapped_column(String(100), comment="Scrapy's reason for closing.")
     requests: Mapped[int] = mapped_column(Integer, server_default="0", comment="HTTP requests made.")

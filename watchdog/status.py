@@ -20,6 +20,8 @@ from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE, ScheduleError
 
 CLEAN = "finished"
 RUNNING = "running"
+# A crawl its spider's lock refused: it says nothing of the spider's health, so it counts neither as clean nor failing.
+SKIPPED = "skipped"
 NO_CRAWL_YET = "no crawl has run on this database"
 crawl_runs = CrawlRun.__table__
 RUN_COLUMNS = (
@@ -145,7 +147,7 @@ def spider_statuses(connection: Connection, scheduled: list[str]) -> list[Spider
             spider in scheduled,
             newest_run(connection, spider),
             newest_run(connection, spider, crawl_runs.c.status == CLEAN, order_by=crawl_runs.c.finished_at.desc()),
-            newest_run(connection, spider, crawl_runs.c.status != RUNNING),
+            newest_run(connection, spider, crawl_runs.c.status.not_in((RUNNING, SKIPPED))),
         )
         for spider in [*scheduled, *sorted(recorded - set(scheduled))]
     ]

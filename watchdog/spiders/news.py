@@ -3,10 +3,13 @@
 Feeds are asked for with the ETag and Last-Modified they last gave (conditional GET), so an unchanged feed
 costs a 304. Each article is fetched once: one already stored (by its canonical URL) is not asked for again.
 The storage pipeline reads the article's facts about known suppliers (watchdog/news.py).
+With `shard=K/N`, a crawl reads only the K-th of N even shares of the feeds, so N nodes read them all between them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +29,27 @@ from watchdog.normalise.dates import parse_timestamp
 from watchdog.spiders.base import WatchdogSpider
 
 DEFAULT_FEEDS = Path(__file__).resolve().parent.parent / "data" / "news_feeds.yaml"
+SHARD_FORMAT = re.compile(r"([0-9]+)/([0-9]+)")
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    """`K/N` as (K, N), 1 <= K <= N; ValueError saying what it takes."""
+    match = SHARD_FORMAT.fullmatch(value.strip())
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise ValueError(f"shard takes K/N, the K-th of N shares (1 <= K <= N), as 2/4; not {value!r}")
+    return int(match[1]), int(match[2])
+
+
+def feed_hash(url: str) -> bytes:
+    """A feed's place in the order the shares are dealt from: the same in every process and on every node."""
+    return hashlib.sha256(url.encode()).digest()
+
+
+def shard_of(feeds: list[str], shard: int, shards: int) -> list[str]:
+    """The `shard`-th of `shards` shares of the feeds: the feeds in the order of their hashes, dealt out one at a
+    time, so shares differ by one feed at most and do not depend on the order the feeds are listed in."""
+    dealt = sorted(dict.fromkeys(feeds), key=feed_hash)
+    return dealt[shard - 1 :: shards]
 
 
 def read_feeds_file(path: Path) -> list[str]:
@@ -42,7 +66,7 @@ def entry_time(entry) -> datetime | None:
 
 class NewsSpider(WatchdogSpider):
     name = "news"
-    allowed_arguments = ("feeds", "feeds_file", "base_url")
+    allowed_arguments = ("feeds", "feeds_file", "base_url", "shard")
     base_url = ""  # with base_url, every feed is asked of that site instead, at the same path: a mirror
     custom_settings = {"DOWNLOAD_DELAY": 2.0}
 
@@ -52,6 +76,8 @@ class NewsSpider(WatchdogSpider):
             self.feeds = [url.strip() for url in kwargs["feeds"].split(",") if url.strip()]
         else:
             self.feeds = read_feeds_file(Path(kwargs.get("feeds_file") or DEFAULT_FEEDS))
+        if kwargs.get("shard"):
+            self.feeds = shard_of(self.feeds, *parse_shard(kwargs["shard"]))
         if self.base_url:
             self.feeds = [self.base_url + urlsplit(url)._replace(scheme="", netloc="").geturl() for url in self.feeds]
         self.known_urls: set[str] = set()
@@ -64,6 +90,8 @@ class NewsSpider(WatchdogSpider):
             raise ValueError("give feeds or feeds_file, not both")
         if kwargs.get("feeds_file") and not Path(kwargs["feeds_file"]).is_file():
             raise ValueError(f"feeds_file {kwargs['feeds_file']!r} is not a file")
+        if kwargs.get("shard") is not None:
+            parse_shard(kwargs["shard"])
 
     async def start(self):
         for url in self.feeds:
