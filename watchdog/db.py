@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import random
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 
 from watchdog.console import CannotStart
 
 DEFAULT_DATABASE_URL = "sqlite:///watchdog.db"
 DATABASE_URL_VARIABLE = "WATCHDOG_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a write waits for another program's write lock
+# PostgreSQL's serialization failure and deadlock: the server rolled a transaction back so another could go on.
+CLASHING_WRITERS = {"40001", "40P01"}
+CLASH_RETRIES = 8
+logger = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -144,3 +155,28 @@ def shared_engine(url: str | None = None, sqlite_busy_timeout: float = SQLITE_BU
 def crawl_engine(settings) -> Engine:
     """The shared engine of the database a crawl's Scrapy settings name."""
     return shared_engine(settings.get("WATCHDOG_DATABASE_URL"), settings.getfloat("WATCHDOG_SQLITE_BUSY_TIMEOUT"))
+
+
+def clashed(error: OperationalError) -> bool:
+    """The database gave a transaction up only for its clash with another writer's: the same work again will do."""
+    return getattr(error.orig, "sqlstate", None) in CLASHING_WRITERS
+
+
+def in_transaction(
+    engine: Engine, work: Callable[[Connection], Result], rolled_back: Callable[[], None] = lambda: None
+) -> Result:
+    """`work` in one transaction, committed. Writers running at once on PostgreSQL can deadlock on rows they share
+    (a supplier both name first); the server then rolls one back, and it is done again here, up to CLASH_RETRIES
+    times, after a random pause that grows. `rolled_back` forgets what the work remembered of the undone attempt."""
+    attempt = 0
+    while True:
+        try:
+            with engine.begin() as connection:
+                return work(connection)
+        except OperationalError as error:
+            if not clashed(error) or attempt == CLASH_RETRIES:
+                raise
+            rolled_back()
+            logger.info("doing a transaction again (%s)", str(error.orig).splitlines()[0])
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+            attempt += 1

@@ -8,11 +8,13 @@ suppliers is ambiguous, so it gets a name-only entity of its own rather than a g
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+import zlib
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, union, update
+from sqlalchemy import Connection, bindparam, select, text, union, update
+from sqlalchemy.dialects.postgresql import ARRAY, INTEGER
 
 from watchdog.items import SupplierRef
 from watchdog.models import Supplier, SupplierAlias, SupplierIdentifier
@@ -25,6 +27,26 @@ identifiers = SupplierIdentifier.__table__
 UNREGISTERED = suppliers.c.company_number.is_(None)
 # Entries of each of a resolver's memories kept from batch to batch: beyond them, a name or number is looked up again.
 REMEMBERED = 10_000
+# The first half of the two-number advisory locks writers take on PostgreSQL on a name before making a supplier of it.
+NEW_NAME_LOCKS = 1
+LOCK_NEW_NAMES = text("SELECT pg_advisory_xact_lock(:space, hash) FROM unnest(:hashes) AS hash").bindparams(
+    bindparam("hashes", type_=ARRAY(INTEGER))
+)
+
+
+def name_lock(key: str) -> int:
+    """A name key as the signed 32-bit second half of its advisory lock: the same in every process."""
+    return zlib.crc32(key.encode()) - 2**31
+
+
+def lock_new_names(connection: Connection, keys: Iterable[str]) -> None:
+    """Before making suppliers of these names, wait for any other writer making a supplier of one of them to
+    commit, so the lookup that follows sees its row (PostgreSQL, where writers run at once; on SQLite a writer has
+    the file to itself). Locks are taken in one order in every process and held to the end of the transaction."""
+    if connection.dialect.name == "postgresql":
+        hashes = sorted({name_lock(key) for key in keys})
+        if hashes:
+            connection.execute(LOCK_NEW_NAMES, {"space": NEW_NAME_LOCKS, "hashes": hashes}).all()
 
 
 class RecentlyUsed:
@@ -118,6 +140,10 @@ class SupplierResolver:
             return
         self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], wanted))
         missing = [n for n in wanted if n not in self.by_number]
+        if missing:
+            lock_new_names(connection, (key_by_number[number] for number in missing))
+            self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], missing))
+            missing = [n for n in missing if n not in self.by_number]
         # A name-only entity with exactly this name is taken to be the one the number identifies, unless a
         # company with a number already goes by that name: then the name-only entity stands for the doubt.
         keys = sorted({key_by_number[number] for number in missing})
@@ -141,7 +167,7 @@ class SupplierResolver:
                 supplier_id = claimable.pop(key_by_number[number])
                 connection.execute(
                     update(suppliers)
-                    .where(suppliers.c.id == supplier_id)
+                    .where(suppliers.c.id == supplier_id, UNREGISTERED)
                     .values(company_number=number, last_seen_at=now, changed_crawl_run_id=run_id)
                 )
         rows = [self._new_row(ref_of_number[n], key_by_number[n], n, now, run_id) for n in missing]
@@ -167,6 +193,19 @@ class SupplierResolver:
         wanted = [key for key in keys if key not in self.by_name]
         if not wanted:
             return
+        unmatched = self._look_up_names(connection, wanted)
+        if unmatched:
+            lock_new_names(connection, unmatched)
+            unmatched = self._look_up_names(connection, unmatched)
+        rows = [self._new_row(first_ref[key], key, None, now, run_id) for key in unmatched]
+        upsert(connection, suppliers, rows, ["name_key"], key_where=UNREGISTERED)
+        name_only = connection.execute(
+            select(suppliers.c.name_key, suppliers.c.id).where(UNREGISTERED, suppliers.c.name_key.in_(unmatched))
+        )
+        self.by_name.update(dict(name_only.all()))
+
+    def _look_up_names(self, connection: Connection, wanted: list[str]) -> list[str]:
+        """Remember the supplier each name key means where exactly one is known by it; the keys left unmatched."""
         known_as = union(
             select(suppliers.c.name_key.label("name_key"), suppliers.c.id.label("supplier_id")).where(
                 suppliers.c.name_key.in_(wanted)
@@ -177,13 +216,7 @@ class SupplierResolver:
         for key, supplier_id in connection.execute(known_as):
             holders.setdefault(key, set()).add(supplier_id)
         self.by_name.update({key: found.pop() for key, found in holders.items() if len(found) == 1})
-        unmatched = [key for key in wanted if key not in self.by_name]
-        rows = [self._new_row(first_ref[key], key, None, now, run_id) for key in unmatched]
-        upsert(connection, suppliers, rows, ["name_key"], key_where=UNREGISTERED)
-        name_only = connection.execute(
-            select(suppliers.c.name_key, suppliers.c.id).where(UNREGISTERED, suppliers.c.name_key.in_(unmatched))
-        )
-        self.by_name.update(dict(name_only.all()))
+        return [key for key in wanted if key not in self.by_name]
 
     def _record_names_and_identifiers(
         self, connection: Connection, refs: Sequence[SupplierRef], keys: list[str], ids: list[int], now: datetime

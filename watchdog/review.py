@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, func, i
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watchdog.awards import refresh_awards_of
+from watchdog.db import in_transaction
 from watchdog.groups import GROUPS_FILE, current_group, join_group, leave_group, read_groups_file
 from watchdog.matching import (
     DIFFERENT_NUMBERS,
@@ -478,11 +479,14 @@ def after_crawl(engine: Engine, since: datetime | None = None) -> dict[str, int]
     """What runs after every crawl and ingest: decisions applied again, groups files, and candidates for
     review among the suppliers first seen since the crawl started (`since`; all suppliers if None)."""
     now = utcnow()
-    with engine.begin() as connection:
+
+    def apply(connection: Connection) -> dict[str, int]:
         counts = {"merged_again": apply_merges_again(connection)}
         counts["joined_groups"] = sum(apply_groups_file(connection, path, now) for path in groups_files())
         counts["new_candidates"] = refresh_candidates(connection, now, since)
-    return counts
+        return counts
+
+    return in_transaction(engine, apply)
 
 
 def open_candidates(connection: Connection, limit: int) -> list[dict]:

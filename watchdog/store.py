@@ -17,6 +17,7 @@ from w3lib.url import canonicalize_url
 
 from watchdog import totals
 from watchdog.awards import refresh_awards
+from watchdog.db import in_transaction
 from watchdog.groups import join_group, record_past_membership
 from watchdog.identity import SupplierResolver
 from watchdog.items import (
@@ -300,10 +301,7 @@ class Store:
         returned as not stored at once: trying each item would only wait out the same lock again."""
         now = now or utcnow()
         try:
-            counts: Counter[str] = Counter()
-            with self.engine.begin() as connection:
-                self._write_batch(connection, items, now, counts)
-            self.counts.update(counts)
+            self.counts.update(self._write_in_one_transaction(items, now))
             self.fingerprints_written.add(
                 item.release_fingerprint
                 for item in items
@@ -319,6 +317,16 @@ class Store:
                 return [Rejected(items[0], database_reason(error))]
         logger.warning("a batch of %d items failed; writing them one at a time", len(items))
         return [rejected for item in items for rejected in self.write([item], now)]
+
+    def _write_in_one_transaction(self, items: Sequence[FactItem], now: datetime) -> Counter[str]:
+        """Write the batch in one transaction, again if it clashed with another writer's (see in_transaction)."""
+
+        def write_batch(connection: Connection) -> Counter[str]:
+            counts: Counter[str] = Counter()
+            self._write_batch(connection, items, now, counts)
+            return counts
+
+        return in_transaction(self.engine, write_batch, rolled_back=self.resolver.forget)
 
     def _write_batch(
         self, connection: Connection, items: Sequence[FactItem], now: datetime, counts: Counter[str]
