@@ -20,6 +20,8 @@ from test_scheduled_crawls import CF_WINDOW, EARLIER_CF_WINDOW, lock_described, 
 from test_status import add_run
 
 from watchdog.cli import main
+from watchdog.extensions import lock_name
+from watchdog.locks import AlreadyRunning, crawl_lock
 from watchdog.spiders.news import NewsSpider, parse_shard, shard_of
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -102,6 +104,20 @@ def test_the_news_spider_crawls_only_its_share_of_the_feeds():
     spider = NewsSpider(feeds=",".join(FEEDS), shard="2/4")
     assert spider.feeds == shard_of(FEEDS, 2, 4)
     assert spider.arguments["shard"] == "2/4"
+
+
+def test_each_shard_of_the_news_has_a_lock_of_its_own(engine, database_url):
+    """Shards are read at once on several nodes; the same shard twice is refused like any spider."""
+    shard_2, shard_3 = NewsSpider(feeds=",".join(FEEDS), shard="2/4"), NewsSpider(feeds=",".join(FEEDS), shard="3/4")
+    assert (shard_2.lock_name, shard_3.lock_name, NewsSpider(feeds=FEEDS[0]).lock_name) == (
+        "news_shard_2_of_4",
+        "news_shard_3_of_4",
+        "news",
+    )
+    with crawl_lock(database_url, lock_name(shard_2)), crawl_lock(database_url, lock_name(shard_3)):
+        with pytest.raises(AlreadyRunning, match="another crawl of news_shard_2_of_4 is running"):
+            with crawl_lock(database_url, lock_name(NewsSpider(feeds=",".join(FEEDS), shard="2/4"))):
+                pass
 
 
 @pytest.mark.parametrize("value", ["0/4", "5/4", "2", "2/0", "a/b", "2/4/1", "-1/4"])

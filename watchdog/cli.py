@@ -48,6 +48,8 @@ from watchdog.readonly import (
     table_or_view_query,
 )
 from watchdog.record import find_suppliers, money, record_lines
+from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE
+from watchdog.scrapyd import DEFAULT_PROJECT, SCRAPYD_OPTION, schedule_on_nodes
 from watchdog.status import status_command
 from watchdog.web import search, serve, snapshot
 
@@ -619,6 +621,40 @@ def snapshot_command(url: str, out: Path) -> None:
     counts = snapshot.snapshot(url, out)
     click.echo(f"copied {counted(sum(counts.values()), 'row')} of {counted(len(counts), 'table')} into {out}")
     click.echo(f"browse it with: watchdog --db sqlite:///{out} serve")
+
+
+@main.command("schedule")
+@SCRAPYD_OPTION
+@click.option(
+    "--project",
+    default=DEFAULT_PROJECT,
+    show_default=True,
+    help="The Scrapyd project: default for a node started in a folder holding the project's scrapy.cfg, else the "
+    "name the egg was deployed under.",
+)
+@click.option(
+    "--schedule",
+    "schedule_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"The schedule file, as for `crawl --all`. [default: ${SCHEDULE_VARIABLE}, else {DEFAULT_SCHEDULE}]",
+)
+@click.option(
+    "--news-shards",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Post the news crawl as this many jobs, each reading a share of the feeds (-a shard=K/N).",
+)
+def schedule_command(scrapyd_urls: str | None, project: str, schedule_file: Path | None, news_shards: int) -> None:
+    """Post each crawl of the schedule to the least busy Scrapyd node, and print its job id.
+
+    \b
+    A spider (or news shard) with a job already pending or running on a node is not posted again (its lock would
+    refuse it).
+    A node that cannot be reached or refuses a job is named, and the other nodes are used.
+    Exit status: 0 every crawl posted or already queued; 1 a crawl no node took; 2 no node could be used.
+    """
+    sys.exit(schedule_on_nodes(scrapyd_urls, project, schedule_file, news_shards))
 
 
 main.add_command(crawl_command)

@@ -51,6 +51,11 @@ class ErrorCollector(logging.Handler):
             self.messages.append(record.getMessage().splitlines()[0][:500])
 
 
+def lock_name(spider: Spider) -> str:
+    """The name of the spider's crawl lock: its own (a news shard's), else the spider's."""
+    return getattr(spider, "lock_name", spider.name)
+
+
 class CrawlRunRecorder:
     """Takes the spider's lock on the database when the spider opens, before any request, and holds it to the end:
     `watchdog crawl`, `scrapy crawl` and a Scrapyd job alike. Refused, it records a `skipped` run and closes the
@@ -77,7 +82,7 @@ class CrawlRunRecorder:
     def spider_opened(self, spider: Spider) -> None:
         self.started_at = utcnow()
         try:
-            self.lock.enter_context(crawl_lock(self.crawler.settings.get("WATCHDOG_DATABASE_URL"), spider.name))
+            self.lock.enter_context(crawl_lock(self.crawler.settings.get("WATCHDOG_DATABASE_URL"), lock_name(spider)))
         except AlreadyRunning as refusal:
             self.record_skipped_run(spider, str(refusal))
             raise CloseSpider(SKIPPED) from refusal

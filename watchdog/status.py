@@ -17,6 +17,7 @@ from watchdog.console import EXIT_WORK_FAILED, counted, verbosity
 from watchdog.models import CrawlRun
 from watchdog.readonly import duration_text, parse_duration, read_only_connection
 from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE, ScheduleError, load_schedule
+from watchdog.scrapyd import SCRAPYD_OPTION, read_nodes
 
 CLEAN = "finished"
 RUNNING = "running"
@@ -276,14 +277,19 @@ def max_age_seconds(_context: click.Context, _parameter: click.Parameter, value:
     help=f"The schedule file naming the spiders to check. [default: ${SCHEDULE_VARIABLE}, else {DEFAULT_SCHEDULE}]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON, for machines.")
+@SCRAPYD_OPTION
 @click.pass_obj
-def status_command(url: str, max_age: float | None, schedule_file: Path | None, as_json: bool) -> None:
+def status_command(
+    url: str, max_age: float | None, schedule_file: Path | None, as_json: bool, scrapyd_urls: str | None
+) -> None:
     """Show each spider's last run, outcome and counts, and when its last clean run ended.
 
     \b
     Spiders shown: those in the schedule (a spider never run says so), and any other spider or ingest with runs.
-    Exit status: 0 whatever the runs' outcomes; with --max-age, 1 if a scheduled spider is stale or failing.
-    With -q it prints only the problems --max-age finds: nothing at all when every spider is healthy.
+    With --scrapyd, then the nodes' running and pending jobs and their newest finished ones.
+    Exit status: 0 whatever the runs' outcomes; with --max-age, 1 if a scheduled spider is stale or failing;
+    with --scrapyd, 1 if a node cannot be reached or refuses (the rest is shown all the same).
+    With -q it prints only the problems --max-age and --scrapyd find: nothing at all when all is well.
     A schedule or database that cannot be read is an error, as for every command (see `watchdog --help`).
     """
     try:
@@ -299,11 +305,17 @@ def status_command(url: str, max_age: float | None, schedule_file: Path | None, 
     if max_age is not None:
         found = {status.spider: status.problems(now, max_age) for status in statuses if status.scheduled}
         problems = {spider: spider_problems for spider, spider_problems in found.items() if spider_problems}
+    nodes = read_nodes(scrapyd_urls) if scrapyd_urls else None
     if as_json:
-        click.echo(json.dumps(status_json(statuses, problems, now, max_age), indent=2))
+        report = status_json(statuses, problems, now, max_age)
+        if nodes is not None:
+            report["scrapyd"] = nodes.as_json()
+        click.echo(json.dumps(report, indent=2))
     elif verbosity.quiet:
         for spider, spider_problems in (problems or {}).items():
             click.echo(problem_line(spider, spider_problems))
+        for line in nodes.failure_lines() if nodes is not None else []:
+            click.echo(line)
     else:
         click.echo("\n".join(status_lines(statuses, now)) if crawled else NO_CRAWL_YET)
         if problems is not None:
@@ -312,5 +324,7 @@ def status_command(url: str, max_age: float | None, schedule_file: Path | None, 
                 click.echo(problem_line(spider, spider_problems))
             if not problems:
                 click.echo(f"Healthy: every scheduled spider finished cleanly in the last {duration_text(max_age)}.")
-    if problems:
+        if nodes is not None:
+            click.echo("\n" + "\n".join(nodes.lines()))
+    if problems or (nodes is not None and nodes.failures):
         sys.exit(EXIT_WORK_FAILED)

@@ -61,6 +61,11 @@ class WatchdogSpider(scrapy.Spider):
         self.base_url = self.base_url.rstrip("/")
         self.hosts_given_up: set[str] = set()
 
+    @property
+    def lock_name(self) -> str:
+        """What the crawl's lock is named after (watchdog/locks.py): the spider, so one crawl of it runs at a time."""
+        return self.name
+
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
         """Raise ValueError saying what is wrong with the arguments, before any request is made."""

@@ -40,6 +40,10 @@ def parse_shard(value: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+def shard_lock_name(shard: int, shards: int) -> str:
+    return f"news_shard_{shard}_of_{shards}"
+
+
 def feed_hash(url: str) -> bytes:
     """A feed's place in the order the shares are dealt from: the same in every process and on every node."""
     return hashlib.sha256(url.encode()).digest()
@@ -76,8 +80,9 @@ class NewsSpider(WatchdogSpider):
             self.feeds = [url.strip() for url in kwargs["feeds"].split(",") if url.strip()]
         else:
             self.feeds = read_feeds_file(Path(kwargs.get("feeds_file") or DEFAULT_FEEDS))
-        if kwargs.get("shard"):
-            self.feeds = shard_of(self.feeds, *parse_shard(kwargs["shard"]))
+        self.shard = parse_shard(kwargs["shard"]) if kwargs.get("shard") else None
+        if self.shard:
+            self.feeds = shard_of(self.feeds, *self.shard)
         if self.base_url:
             self.feeds = [self.base_url + urlsplit(url)._replace(scheme="", netloc="").geturl() for url in self.feeds]
         self.known_urls: set[str] = set()
@@ -92,6 +97,11 @@ class NewsSpider(WatchdogSpider):
             raise ValueError(f"feeds_file {kwargs['feeds_file']!r} is not a file")
         if kwargs.get("shard") is not None:
             parse_shard(kwargs["shard"])
+
+    @property
+    def lock_name(self) -> str:
+        """A shard's crawl locks its shard (news_shard_2_of_4), so the shares can be read at once on several nodes."""
+        return shard_lock_name(*self.shard) if self.shard else self.name
 
     async def start(self):
         for url in self.feeds:
