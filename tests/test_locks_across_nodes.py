@@ -14,13 +14,16 @@ import pytest
 from click.testing import CliRunner
 from crawling import FAST, start_crawl
 from fake_portal import FakePortal
+from scrapy.exceptions import CloseSpider
+from scrapy.utils.test import get_crawler
+from sqlalchemy.exc import OperationalError
 from test_contracts_finder import PAGE, SEARCH, day
 from test_crawl_runs import hold_window
 from test_scheduled_crawls import CF_WINDOW, EARLIER_CF_WINDOW, lock_described, runs
 from test_status import add_run
 
 from watchdog.cli import main
-from watchdog.extensions import lock_name
+from watchdog.extensions import CrawlRunRecorder, lock_name
 from watchdog.locks import AlreadyRunning, crawl_lock
 from watchdog.spiders.news import NewsSpider, parse_shard, shard_of
 
@@ -88,6 +91,34 @@ def test_status_counts_a_skipped_run_neither_as_clean_nor_as_failing(engine, dat
     assert report["problems"][0]["message"] == "sfo_dpas: stale: no run has finished cleanly (max 26h)"
 
 
+def test_status_follows_each_share_of_the_news_apart(engine, database_url, tmp_path):
+    """A share that fails, or never runs (its node is down), is not hidden by another share's clean run."""
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text("[news]\n", encoding="utf-8")
+    hours = timedelta(hours=1)
+    add_run(engine, "news", "finished", 50 * hours, 49 * hours, arguments={"shard": "2/2"})  # an earlier N
+    add_run(engine, "news", "finished", 4 * hours, 3 * hours, arguments={"shard": "1/3", "feeds_file": "f.yaml"})
+    failed = add_run(engine, "news", "failed", 2 * hours, hours, arguments={"shard": "3/3"}, errors=2)
+
+    result = CliRunner().invoke(
+        main, ["--db", database_url, "status", "--json", "--max-age", "26h", "--schedule", str(schedule)]
+    )
+    report = json.loads(result.stdout)
+
+    assert result.exit_code == 1
+    assert [(spider["spider"], spider["scheduled"]) for spider in report["spiders"]] == [
+        ("news (shard 1/3)", True),
+        ("news (shard 2/3)", True),
+        ("news (shard 3/3)", True),
+        ("news (shard 2/2)", False),
+    ]
+    assert [(problem["spider"], problem["reasons"]) for problem in report["problems"]] == [
+        ("news (shard 2/3)", ["stale"]),
+        ("news (shard 3/3)", ["failing", "stale"]),
+    ]
+    assert report["spiders"][2]["last_run"]["id"] == failed
+
+
 FEEDS = [f"https://outlet{number}.example/feed/{number % 3}" for number in range(1, 11)]
 
 
@@ -133,3 +164,40 @@ def test_watchdog_crawl_with_a_bad_shard_exits_2_before_any_request(engine, data
     assert result.exit_code == 2
     assert result.stderr.strip() == "Error: shard takes K/N, the K-th of N shares (1 <= K <= N), as 2/4; not '5/4'"
     assert runs(engine) == {}
+
+
+def opened_recorder(database_url: str) -> tuple[CrawlRunRecorder, NewsSpider]:
+    crawler = get_crawler(NewsSpider, {"WATCHDOG_DATABASE_URL": database_url})
+    return CrawlRunRecorder(crawler), NewsSpider(feeds=FEEDS[0])
+
+
+def test_a_lock_that_cannot_be_taken_stops_the_crawl_before_any_request(engine, database_url, monkeypatch, caplog):
+    """Scrapy goes on with a crawl after any error of a spider_opened handler but CloseSpider: a database that fails
+    as the lock is taken must not let the crawl run unlocked."""
+
+    def failing_lock(*_arguments):
+        raise OperationalError("SELECT pg_try_advisory_lock", {}, Exception("sorry, too many clients already"))
+
+    monkeypatch.setattr("watchdog.extensions.crawl_lock", failing_lock)
+    recorder, spider = opened_recorder(database_url)
+    with pytest.raises(CloseSpider) as closed:
+        recorder.spider_opened(spider)
+    recorder.spider_closed(spider, closed.value.reason)
+
+    assert closed.value.reason == "not_started"
+    assert "the crawl did not start: its lock could not be taken: sorry, too many clients already" in caplog.text
+    assert runs(engine) == {}
+
+
+def test_a_refused_crawl_stops_even_when_its_skipped_run_cannot_be_written(engine, database_url, monkeypatch, caplog):
+    def failing_insert(*_arguments):
+        raise OperationalError("INSERT INTO crawl_runs", {}, Exception("database is locked"))
+
+    recorder, spider = opened_recorder(database_url)
+    monkeypatch.setattr(recorder, "insert_skipped_run", failing_insert)
+    with crawl_lock(database_url, "news"), pytest.raises(CloseSpider) as closed:
+        recorder.spider_opened(spider)
+
+    assert closed.value.reason == "skipped"
+    assert "could not record the skipped crawl: database is locked" in caplog.text
+    assert recorder.crawler.stats.get_value("watchdog/status") == "skipped"

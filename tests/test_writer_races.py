@@ -8,12 +8,18 @@ import json
 import random
 import subprocess
 import sys
+import threading
 
+import pytest
 from fake_portal import fixture
+from postgres_server import only_postgresql
 from sqlalchemy import text
 from test_ingest import comparable_rows, plain
 
 from watchdog.db import make_engine
+from watchdog.identity import SupplierResolver
+from watchdog.items import SupplierRef
+from watchdog.store import utcnow
 
 WRITERS = 4
 RELEASES_PER_FILE = 240
@@ -141,3 +147,56 @@ def test_writers_at_once_store_what_one_writer_stores(database_url, tmp_path):
     finally:
         drop_database(together)
         drop_database(alone)
+
+
+def resolve_while_another_writer_waits(engine, first: SupplierRef, second: SupplierRef) -> tuple[int, int]:
+    """`first` resolved in a transaction left open while another writer resolves `second`, then committed: the
+    supplier ids each got. Without a lock the second writer would not wait, and would not see the first's row."""
+    now, resolved = utcnow(), {}
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        [resolved["first"]] = SupplierResolver().resolve(connection, [first], now)
+
+        def second_writer() -> None:
+            with engine.begin() as other:
+                [resolved["second"]] = SupplierResolver().resolve(other, [second], now)
+
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        writer.join(timeout=1.5)
+        assert writer.is_alive()  # it waits for the first writer's lock
+        transaction.commit()
+    writer.join(timeout=30)
+    return resolved["first"], resolved["second"]
+
+
+NUMBER, PPON = "01234567", {"GB-PPON": "PPON-1"}
+RACES = {
+    "one number, two name-only suppliers": (
+        SupplierRef("Alpha Ltd", company_number=NUMBER),
+        SupplierRef("Alpha Services Ltd", company_number=NUMBER),
+    ),
+    "one PPON, two new names": (
+        SupplierRef("Beta One Ltd", identifiers=PPON),
+        SupplierRef("Beta Two Ltd", identifiers=PPON),
+    ),
+    "a new name, then its number": (SupplierRef("Gamma Ltd"), SupplierRef("GAMMA LIMITED", company_number="07654321")),
+}
+
+
+@only_postgresql
+@pytest.mark.parametrize("first, second", list(RACES.values()), ids=list(RACES))
+def test_a_writer_meeting_what_another_is_making_waits_and_takes_its_supplier(engine, first, second):
+    with engine.begin() as connection:  # name-only suppliers known before, as an earlier crawl would leave them
+        SupplierResolver().resolve(connection, [SupplierRef("Alpha Ltd"), SupplierRef("Alpha Services Ltd")], utcnow())
+
+    first_id, second_id = resolve_while_another_writer_waits(engine, first, second)
+
+    assert second_id == first_id
+    with engine.connect() as connection:
+        owners = connection.execute(
+            text("SELECT name, company_number FROM suppliers WHERE id = :id"), {"id": first_id}
+        ).one()
+        names = sorted(connection.scalars(text("SELECT name FROM suppliers")))
+    assert owners == (first.name, first.company_number or second.company_number)
+    assert names == sorted({"Alpha Ltd", "Alpha Services Ltd", first.name})

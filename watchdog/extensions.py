@@ -15,6 +15,7 @@ from scrapy.utils.asyncio import create_looping_call
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from watchdog.console import first_line
 from watchdog.db import crawl_engine
 from watchdog.locks import AlreadyRunning, crawl_lock
 from watchdog.models import CrawlRun
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 ERRORS_KEPT = 20
 INTERRUPTED_REASONS = {"shutdown", "cancelled"}
 SKIPPED = "skipped"
+NOT_STARTED = "not_started"  # the lock could not be taken, or the run not opened: the database failed
 # False when the program running the crawl says itself why it did not start (`watchdog crawl`'s one Error line).
 LOG_REFUSAL_SETTING = "WATCHDOG_LOG_REFUSAL"
 # `crawl --all` gives each of its children the time its round started (ISO 8601, UTC) in this variable.
@@ -71,7 +73,7 @@ class CrawlRunRecorder:
         self.run_id: int | None = None
         self.lock = ExitStack()
         self.progress_interval = crawler.settings.getfloat("WATCHDOG_PROGRESS_INTERVAL")
-        self.progress = create_looping_call(self.record_progress)
+        self.progress: Any = None  # the looping call writing progress, from when the run is open
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -80,12 +82,24 @@ class CrawlRunRecorder:
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:
+        """Take the lock and open the run, or close the spider before its first request: Scrapy goes on with the
+        crawl after any exception of this handler but CloseSpider."""
         self.started_at = utcnow()
         try:
             self.lock.enter_context(crawl_lock(self.crawler.settings.get("WATCHDOG_DATABASE_URL"), lock_name(spider)))
         except AlreadyRunning as refusal:
             self.record_skipped_run(spider, str(refusal))
             raise CloseSpider(SKIPPED) from refusal
+        except Exception as error:
+            logger.error("the crawl did not start: its lock could not be taken: %s", first_line(error))
+            raise CloseSpider(NOT_STARTED) from error
+        try:
+            self.open_run(spider)
+        except Exception as error:
+            logger.error("the crawl did not start: %s", first_line(error))
+            raise CloseSpider(NOT_STARTED) from error
+
+    def open_run(self, spider: Spider) -> None:
         logging.getLogger().addHandler(self.errors)
         self.abandon_silent_runs(spider.name)
         self.run_id = self.store.start_run(spider.name, getattr(spider, "arguments", None), round_started_at())
@@ -95,12 +109,21 @@ class CrawlRunRecorder:
             spider.previous_watermark = self.store.last_watermark(spider.name)
         if hasattr(spider, "known_urls"):
             spider.known_urls, spider.feed_validators = self.store.news_memory()
+        self.progress = create_looping_call(self.record_progress)
         self.progress.start(self.progress_interval, now=False)
 
     def record_skipped_run(self, spider: Spider, refusal: str) -> None:
         """One row, started and ended at once, for a crawl its spider's lock refused: it read and wrote nothing."""
         if self.crawler.settings.getbool(LOG_REFUSAL_SETTING, True):
             logger.warning("%s", refusal)
+        self.crawler.stats.set_value("watchdog/status", SKIPPED)
+        self.crawler.stats.set_value("watchdog/refusal", refusal)
+        try:
+            self.insert_skipped_run(spider, refusal)
+        except SQLAlchemyError as error:  # the refusal stands: the crawl must not run beside the one holding the lock
+            logger.error("could not record the skipped crawl: %s", database_reason(error))
+
+    def insert_skipped_run(self, spider: Spider, refusal: str) -> None:
         with self.store.engine.begin() as connection:
             self.run_id = connection.execute(
                 insert(CrawlRun.__table__)
@@ -118,8 +141,6 @@ class CrawlRunRecorder:
                 .returning(CrawlRun.id)
             ).scalar_one()
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
-        self.crawler.stats.set_value("watchdog/status", SKIPPED)
-        self.crawler.stats.set_value("watchdog/refusal", refusal)
 
     def abandon_silent_runs(self, spider_name: str) -> None:
         silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
@@ -156,13 +177,12 @@ class CrawlRunRecorder:
             logger.warning("could not record the crawl's progress: %s", database_reason(error))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if reason == SKIPPED:  # its row is written, and it holds no lock
-            return
         with self.lock:
-            self.close_run(reason)
+            if self.run_id is not None and reason != SKIPPED:  # a skipped run's row is written already
+                self.close_run(reason)
 
     def close_run(self, reason: str) -> None:
-        if self.progress.running:
+        if self.progress is not None and self.progress.running:
             self.progress.stop()
         logging.getLogger().removeHandler(self.errors)
         stats = self.crawler.stats

@@ -27,26 +27,39 @@ identifiers = SupplierIdentifier.__table__
 UNREGISTERED = suppliers.c.company_number.is_(None)
 # Entries of each of a resolver's memories kept from batch to batch: beyond them, a name or number is looked up again.
 REMEMBERED = 10_000
-# The first half of the two-number advisory locks writers take on PostgreSQL on a name before making a supplier of it.
-NEW_NAME_LOCKS = 1
-LOCK_NEW_NAMES = text("SELECT pg_advisory_xact_lock(:space, hash) FROM unnest(:hashes) AS hash").bindparams(
-    bindparam("hashes", type_=ARRAY(INTEGER))
-)
+# Writers on PostgreSQL take a transaction advisory lock (two numbers: what it guards, and a hash of the value) on a
+# name, company number or other identifier before making a supplier of it.
+NAMES, NUMBERS, IDENTIFIERS = 1, 2, 3
+LOCK_NEW = text(
+    "SELECT pg_advisory_xact_lock(lock.space, lock.hash) FROM unnest(:spaces, :hashes) AS lock(space, hash)"
+).bindparams(bindparam("spaces", type_=ARRAY(INTEGER)), bindparam("hashes", type_=ARRAY(INTEGER)))
 
 
-def name_lock(key: str) -> int:
-    """A name key as the signed 32-bit second half of its advisory lock: the same in every process."""
-    return zlib.crc32(key.encode()) - 2**31
+def lock_hash(value: str) -> int:
+    """A value as the signed 32-bit second half of its advisory lock: the same in every process."""
+    return zlib.crc32(value.encode()) - 2**31
 
 
-def lock_new_names(connection: Connection, keys: Iterable[str]) -> None:
-    """Before making suppliers of these names, wait for any other writer making a supplier of one of them to
-    commit, so the lookup that follows sees its row (PostgreSQL, where writers run at once; on SQLite a writer has
-    the file to itself). Locks are taken in one order in every process and held to the end of the transaction."""
-    if connection.dialect.name == "postgresql":
-        hashes = sorted({name_lock(key) for key in keys})
-        if hashes:
-            connection.execute(LOCK_NEW_NAMES, {"space": NEW_NAME_LOCKS, "hashes": hashes}).all()
+def lock_new(
+    connection: Connection,
+    names: Iterable[str] = (),
+    numbers: Iterable[str] = (),
+    identifiers: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Before making suppliers of these names, company numbers or identifiers, wait for any other writer making a
+    supplier of one of them to commit, so the lookup that follows sees its row (PostgreSQL, where writers run at
+    once; on SQLite a writer has the file to itself). The locks are taken in one order in every process, in one
+    statement, and held to the end of the transaction."""
+    if connection.dialect.name != "postgresql":
+        return
+    locks = sorted(
+        {(NAMES, lock_hash(key)) for key in names}
+        | {(NUMBERS, lock_hash(number)) for number in numbers}
+        | {(IDENTIFIERS, lock_hash(f"{scheme} {value}")) for scheme, value in identifiers}
+    )
+    if locks:
+        spaces, hashes = zip(*locks, strict=True)
+        connection.execute(LOCK_NEW, {"spaces": list(spaces), "hashes": list(hashes)}).all()
 
 
 class RecentlyUsed:
@@ -121,15 +134,22 @@ class SupplierResolver:
         self._resolve_identifiers(connection, [pair for i in unnumbered for pair in other_identifiers(refs[i])])
         ids: list[int | None] = [self.by_number[n] if n else None for n in numbers]
         for i in unnumbered:
-            ids[i] = next(
-                (self.by_identifier[pair] for pair in other_identifiers(refs[i]) if pair in self.by_identifier), None
-            )
+            ids[i] = self._known_by_identifier(refs[i])
+        unknown = [pair for i in unnumbered if ids[i] is None for pair in other_identifiers(refs[i])]
+        if unknown:  # another writer may be making a supplier of one of them: wait for it, and look again
+            lock_new(connection, identifiers=unknown)
+            self._resolve_identifiers(connection, unknown)
+            for i in unnumbered:
+                ids[i] = ids[i] or self._known_by_identifier(refs[i])
         self._resolve_names(connection, {keys[i] for i in unnumbered if ids[i] is None}, first_ref, now, run_id)
         resolved = [found if found is not None else self.by_name[keys[i]] for i, found in enumerate(ids)]
         self._record_names_and_identifiers(connection, refs, keys, resolved, now)
         for memory in (self.by_number, self.by_identifier, self.by_name, self.aliases_written):
             memory.end_batch()
         return resolved
+
+    def _known_by_identifier(self, ref: SupplierRef) -> int | None:
+        return next((self.by_identifier[pair] for pair in other_identifiers(ref) if pair in self.by_identifier), None)
 
     def _resolve_numbers(
         self, connection: Connection, key_by_number: dict[str, str], ref_of_number: dict[str, SupplierRef],
@@ -141,7 +161,7 @@ class SupplierResolver:
         self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], wanted))
         missing = [n for n in wanted if n not in self.by_number]
         if missing:
-            lock_new_names(connection, (key_by_number[number] for number in missing))
+            lock_new(connection, names=(key_by_number[number] for number in missing), numbers=missing)
             self.by_number.update(ids_by_key(connection, suppliers, ["company_number"], missing))
             missing = [n for n in missing if n not in self.by_number]
         # A name-only entity with exactly this name is taken to be the one the number identifies, unless a
@@ -195,7 +215,7 @@ class SupplierResolver:
             return
         unmatched = self._look_up_names(connection, wanted)
         if unmatched:
-            lock_new_names(connection, unmatched)
+            lock_new(connection, names=unmatched)
             unmatched = self._look_up_names(connection, unmatched)
         rows = [self._new_row(first_ref[key], key, None, now, run_id) for key in unmatched]
         upsert(connection, suppliers, rows, ["name_key"], key_where=UNREGISTERED)

@@ -126,12 +126,17 @@ def age_text(moment: datetime, now: datetime) -> str:
     return f"{counted(days, 'day')} {hours} h ago" if hours else f"{counted(days, 'day')} ago"
 
 
-def newest_run(connection: Connection, spider: str, *conditions, order_by=None) -> Run | None:
-    """The spider's newest run (by start, unless `order_by` says otherwise) that meets the conditions."""
+# A news crawl's share of the feeds (-a shard=K/N): each share's runs are followed apart, as each is its own crawl.
+SHARD = crawl_runs.c.arguments["shard"].as_string()
+
+
+def newest_run(connection: Connection, spider: str, shard: str | None, *conditions, order_by=None) -> Run | None:
+    """The spider's (or its shard's) newest run (by start, unless `order_by` says otherwise) that meets the
+    conditions."""
     ordering = (order_by,) if order_by is not None else (crawl_runs.c.started_at.desc(), crawl_runs.c.id.desc())
     query = (
         select(*(crawl_runs.c[name] for name in RUN_COLUMNS))
-        .where(crawl_runs.c.spider == spider, *conditions)
+        .where(crawl_runs.c.spider == spider, SHARD.is_(None) if shard is None else SHARD == shard, *conditions)
         .order_by(*ordering)
         .limit(1)
     )
@@ -139,18 +144,42 @@ def newest_run(connection: Connection, spider: str, *conditions, order_by=None) 
     return Run(**row) if row else None
 
 
+def spider_status(connection: Connection, spider: str, shard: str | None, scheduled: bool) -> SpiderStatus:
+    return SpiderStatus(
+        spider if shard is None else f"{spider} (shard {shard})",
+        scheduled,
+        newest_run(connection, spider, shard),
+        newest_run(connection, spider, shard, crawl_runs.c.status == CLEAN, order_by=crawl_runs.c.finished_at.desc()),
+        newest_run(connection, spider, shard, crawl_runs.c.status.not_in((RUNNING, SKIPPED))),
+    )
+
+
+def current_shards(connection: Connection, spider: str) -> list[str]:
+    """Every share K/N of the N the spider's newest sharded run was given (a share never run included); none if it
+    was never run in shares."""
+    newest = connection.scalar(
+        select(SHARD)
+        .where(crawl_runs.c.spider == spider, SHARD.is_not(None))
+        .order_by(crawl_runs.c.started_at.desc(), crawl_runs.c.id.desc())
+        .limit(1)
+    )
+    shares = (newest or "").partition("/")[2]
+    return [f"{share}/{shares}" for share in range(1, int(shares) + 1)] if shares.isdigit() else []
+
+
 def spider_statuses(connection: Connection, scheduled: list[str]) -> list[SpiderStatus]:
-    """The scheduled spiders in the schedule's order, then any other spider or ingest that has runs."""
-    recorded = set(connection.scalars(select(crawl_runs.c.spider).distinct()))
-    return [
-        SpiderStatus(
-            spider,
-            spider in scheduled,
-            newest_run(connection, spider),
-            newest_run(connection, spider, crawl_runs.c.status == CLEAN, order_by=crawl_runs.c.finished_at.desc()),
-            newest_run(connection, spider, crawl_runs.c.status.not_in((RUNNING, SKIPPED))),
-        )
-        for spider in [*scheduled, *sorted(recorded - set(scheduled))]
+    """The scheduled spiders in the schedule's order (a spider run in shares, each share of its newest N), then any
+    other spider, shard or ingest that has runs."""
+    recorded = {tuple(row) for row in connection.execute(select(crawl_runs.c.spider, SHARD).distinct())}
+    checked: list[tuple[str, str | None]] = []
+    for spider in scheduled:
+        shards = current_shards(connection, spider)
+        if (spider, None) in recorded or not shards:
+            checked.append((spider, None))
+        checked += [(spider, shard) for shard in shards]
+    others = sorted(recorded - set(checked), key=lambda entry: (entry[0], entry[1] or ""))
+    return [spider_status(connection, spider, shard, True) for spider, shard in checked] + [
+        spider_status(connection, spider, shard, False) for spider, shard in others
     ]
 
 

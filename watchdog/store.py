@@ -644,7 +644,8 @@ class Store:
         ids = sorted(set(fingerprints))
         if not ids:
             return
-        with self.engine.begin() as connection:
+
+        def touch(connection: Connection) -> None:
             contract_ids: set[int] = set()
             for releases in matching(connection, contract_releases.c.fingerprint, ids):
                 contract_ids.update(connection.scalars(select(contract_releases.c.contract_id).where(releases)))
@@ -653,6 +654,8 @@ class Store:
             for contract_id in (contracts.c.id, contract_links.c.contract_id, contract_sources.c.contract_id):
                 for rows in matching(connection, contract_id, touched):
                     connection.execute(update(contract_id.table).where(rows).values(last_seen_at=now))
+
+        in_transaction(self.engine, touch)  # it can deadlock with another writer's batch as a batch can
         self.counts.update(releases_unchanged=len(ids))
 
     def news_memory(self) -> tuple[set[str], dict[str, tuple[str | None, str | None]]]:
