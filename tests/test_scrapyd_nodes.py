@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-from postgres_server import only_postgresql
+from postgres_server import only_postgresql, scratch_database
 from scrapyd_nodes import ScrapydNode, logs_of, wait_for_jobs
 from slow_portal import (
     contract_keys,
@@ -20,7 +20,7 @@ from slow_portal import (
     portal_releases,
     supplier_names,
 )
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from watchdog import db
 from watchdog.locks import advisory_lock_key
@@ -44,18 +44,11 @@ COMPARED_TABLES = ["suppliers", "supplier_aliases", "supplier_identifiers", "buy
 @pytest.fixture
 def reference_url(postgres_server_url):
     """Another database on the same server, for a single-process ingest of the same releases."""
-    name = f"watchdog_reference_{os.getpid()}"
-    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(postgres_server_url, f"watchdog_reference_{os.getpid()}") as url:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def rows(engine, sql: str) -> list:

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from crawling import last_run
 from fake_portal import REALDATA, fixture
-from postgres_server import only_postgresql
-from sqlalchemy import Engine, create_engine, event, select, text
+from postgres_server import only_postgresql, scratch_database
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator
 from test_ingest import comparable_rows
@@ -48,15 +48,8 @@ def republished(tmp_path):
 @pytest.fixture
 def other_postgres_url(postgres_server_url):
     """A second empty database on the test server."""
-    name = f"watchdog_test_{os.getpid()}_copy"
-    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(postgres_server_url, f"watchdog_test_{os.getpid()}_copy") as url:
+        yield url
 
 
 def staged_upserts(database_url, monkeypatch, copy_from_rows, paths):

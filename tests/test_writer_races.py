@@ -9,10 +9,12 @@ import random
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 
 import pytest
 from fake_portal import fixture
-from postgres_server import only_postgresql
+from postgres_server import only_postgresql, scratch_database
 from sqlalchemy import text
 from test_ingest import comparable_rows, plain
 
@@ -101,33 +103,23 @@ def record(database_url: str) -> dict[str, list[tuple]]:
         engine.dispose()
 
 
-def new_database(database_url: str, suffix: str) -> str:
-    """A second empty database beside the fixture's, on the same server (or folder), migrated."""
+@contextmanager
+def new_database(database_url: str, suffix: str) -> Iterator[str]:
+    """A second empty database beside the fixture's, on the same server (or in the same folder), migrated."""
     if database_url.startswith("sqlite"):
-        url = database_url.replace("watchdog.db", f"watchdog-{suffix}.db")
+        database = nullcontext(database_url.replace("watchdog.db", f"watchdog-{suffix}.db"))
     else:
-        name = database_url.rsplit("/", 1)[1] + f"_{suffix}"
-        admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = database_url.rsplit("/", 1)[0] + f"/{name}"
-    subprocess.run([sys.executable, "-m", "watchdog", "--db", url, "db", "upgrade"], check=True, capture_output=True)
-    return url
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        admin = make_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-        admin.dispose()
+        database = scratch_database(database_url, database_url.rsplit("/", 1)[1] + f"_{suffix}")
+    with database as url:
+        subprocess.run(
+            [sys.executable, "-m", "watchdog", "--db", url, "db", "upgrade"], check=True, capture_output=True
+        )
+        yield url
 
 
 def test_writers_at_once_store_what_one_writer_stores(database_url, tmp_path):
     paths = write_files(tmp_path)
-    together, alone = new_database(database_url, "together"), new_database(database_url, "alone")
-    try:
+    with new_database(database_url, "together") as together, new_database(database_url, "alone") as alone:
         writers = [
             subprocess.Popen(ingest_command(together, path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for path in paths
@@ -136,17 +128,14 @@ def test_writers_at_once_store_what_one_writer_stores(database_url, tmp_path):
         assert [status for status, _ in outcomes] == [0] * WRITERS, [errors for _, errors in outcomes]
         one = subprocess.run(ingest_command(alone, *paths), capture_output=True, text=True, timeout=600)
         assert one.returncode == 0, one.stderr
-
         stored, expected = record(together), record(alone)
-        distinct_releases = WRITERS * (RELEASES_PER_FILE - SHARED_RELEASES) + SHARED_RELEASES
-        assert len(expected["contracts"]) == distinct_releases
-        assert len(expected["suppliers"]) == SUPPLIERS
-        assert ("Racecourse Facilities 3 Ltd", "07700003") in expected["suppliers"]
-        for table, rows in expected.items():
-            assert stored[table] == rows, table
-    finally:
-        drop_database(together)
-        drop_database(alone)
+
+    distinct_releases = WRITERS * (RELEASES_PER_FILE - SHARED_RELEASES) + SHARED_RELEASES
+    assert len(expected["contracts"]) == distinct_releases
+    assert len(expected["suppliers"]) == SUPPLIERS
+    assert ("Racecourse Facilities 3 Ltd", "07700003") in expected["suppliers"]
+    for table, rows in expected.items():
+        assert stored[table] == rows, table
 
 
 def resolve_while_another_writer_waits(engine, first: SupplierRef, second: SupplierRef) -> tuple[int, int]:

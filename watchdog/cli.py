@@ -48,7 +48,7 @@ from watchdog.readonly import (
     table_or_view_query,
 )
 from watchdog.record import find_suppliers, money, record_lines
-from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE
+from watchdog.schedule import schedule_option
 from watchdog.scrapyd import DEFAULT_PROJECT, SCRAPYD_OPTION, schedule_on_nodes
 from watchdog.status import status_command
 from watchdog.web import search, serve, snapshot
@@ -632,12 +632,7 @@ def snapshot_command(url: str, out: Path) -> None:
     help="The Scrapyd project: default for a node started in a folder holding the project's scrapy.cfg, else the "
     "name the egg was deployed under.",
 )
-@click.option(
-    "--schedule",
-    "schedule_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"The schedule file, as for `crawl --all`. [default: ${SCHEDULE_VARIABLE}, else {DEFAULT_SCHEDULE}]",
-)
+@schedule_option("The schedule file, as for `crawl --all`.")
 @click.option(
     "--news-shards",
     type=click.IntRange(min=1),

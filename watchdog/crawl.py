@@ -28,7 +28,7 @@ from watchdog.console import (
 )
 from watchdog.extensions import LOG_REFUSAL_SETTING, SKIPPED
 from watchdog.locks import AlreadyRunning
-from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE
+from watchdog.schedule import schedule_option
 
 
 @dataclass
@@ -166,12 +166,7 @@ def pairs(values: Iterable[str], option: str) -> dict[str, str]:
     show_default=False,
     help="Run every spider the schedule file lists, each in a process of its own, one after another.",
 )
-@click.option(
-    "--schedule",
-    "schedule_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"The schedule file for --all. [default: ${SCHEDULE_VARIABLE}, else {DEFAULT_SCHEDULE}]",
-)
+@schedule_option("The schedule file for --all.")
 @click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="A spider argument (repeatable).")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting (repeatable).")
 @click.pass_obj

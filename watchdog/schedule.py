@@ -8,8 +8,20 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 
+import click
+
 SCHEDULE_VARIABLE = "WATCHDOG_SCHEDULE"
 DEFAULT_SCHEDULE = Path(__file__).resolve().parent / "schedule.toml"
+
+
+def schedule_option(purpose: str):
+    """The --schedule FILE option of the commands that read the schedule, `purpose` saying what for."""
+    return click.option(
+        "--schedule",
+        "schedule_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"{purpose} [default: ${SCHEDULE_VARIABLE}, else {DEFAULT_SCHEDULE}]",
+    )
 
 
 class ScheduleError(Exception):

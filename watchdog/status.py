@@ -16,7 +16,7 @@ from tabulate import tabulate
 from watchdog.console import EXIT_WORK_FAILED, counted, verbosity
 from watchdog.models import CrawlRun
 from watchdog.readonly import duration_text, parse_duration, read_only_connection
-from watchdog.schedule import DEFAULT_SCHEDULE, SCHEDULE_VARIABLE, ScheduleError, load_schedule
+from watchdog.schedule import ScheduleError, load_schedule, schedule_option
 from watchdog.scrapyd import SCRAPYD_OPTION, read_nodes
 
 CLEAN = "finished"
@@ -299,12 +299,7 @@ def max_age_seconds(_context: click.Context, _parameter: click.Parameter, value:
     help="Exit 1 if a scheduled spider's last clean run ended longer ago than this (26h, 90min), it never finished "
     "cleanly, or its newest ended run failed, was interrupted or abandoned; name each such spider and say why.",
 )
-@click.option(
-    "--schedule",
-    "schedule_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"The schedule file naming the spiders to check. [default: ${SCHEDULE_VARIABLE}, else {DEFAULT_SCHEDULE}]",
-)
+@schedule_option("The schedule file naming the spiders to check.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON, for machines.")
 @SCRAPYD_OPTION
 @click.pass_obj
