@@ -1,4 +1,4 @@
-"""Precision and recall of watchdog.extraction.extract_facts on a labelled set written apart from it.
+"""Precision and recall of watchdog.news.extraction.extract_facts on a labelled set written apart from it.
 
     python bench/extraction_eval.py [--verbose] [--data bench/extraction_eval.jsonl]
 
@@ -45,7 +45,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from watchdog.extraction import Fact, KnownSupplier, Mentions, extract_facts
+from watchdog.news.extraction import Fact, KnownSupplier, Mentions, extract_facts
 
 DATA = Path(__file__).with_name("extraction_eval.jsonl")
 PRECISION_TARGET, RECALL_TARGET = 0.95, 0.80

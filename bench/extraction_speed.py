@@ -1,4 +1,4 @@
-"""How many 800-word news articles watchdog.extraction reads per second, on one core.
+"""How many 800-word news articles watchdog.news.extraction reads per second, on one core.
 
     python bench/extraction_speed.py [--articles 60] [--words 800]
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core, as the goal says
 
-from watchdog.extraction import KnownSupplier, Mentions, extract_facts, language  # noqa: E402
-from watchdog.groups import GROUPS_FILE, read_groups_file  # noqa: E402
+from watchdog.identity.groups import GROUPS_FILE, read_groups_file  # noqa: E402
+from watchdog.news.extraction import KnownSupplier, Mentions, extract_facts, language  # noqa: E402
 
 HERE = Path(__file__).parent
 

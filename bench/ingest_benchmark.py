@@ -175,7 +175,7 @@ def raw_supplier(reference: dict, parties: dict[str, dict], now: str) -> dict:
 
 
 def raw_items(release: dict, fingerprint: str, now: str) -> list[dict]:
-    """The rows of one release: one contract per award (or one before award), as watchdog/ocds.py maps them."""
+    """The rows of one release: one contract per award (or one before award), as watchdog/sources/ocds.py maps them."""
     publisher, release_url, notice_url = PORTALS[release["ocid"][:12]]
     seen = {"first_seen_at": now, "last_seen_at": now}
     parties = {party.get("id"): party for party in release.get("parties") or []}

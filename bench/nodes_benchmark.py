@@ -41,7 +41,7 @@ from scrapyd_nodes import Job, ScrapydNode, logs_of, wait_for_jobs  # noqa: E402
 from slow_portal import contract_keys, contracts_finder_portal, find_a_tender_portal, portal_releases  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from watchdog import db  # noqa: E402
+from watchdog.database import db  # noqa: E402
 
 START, END = datetime(2025, 1, 6, tzinfo=UTC), datetime(2025, 1, 10, tzinfo=UTC)
 WINDOW = {"from_date": "2025-01-06", "until_date": "2025-01-10"}

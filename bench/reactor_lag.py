@@ -5,8 +5,9 @@ A timer runs late when something holds the reactor's thread (a database write, p
 synchronous): downloads, timeouts and the crawl's own timers wait as long. Enable it beside the project's
 extensions, with this folder on PYTHONPATH, and name the JSON file it writes its figures to:
 
-    watchdog crawl SPIDER ... -s 'EXTENSIONS={"watchdog.extensions.CrawlRunRecorder": 500,
-        "watchdog.progress.CrawlProgress": 600, "reactor_lag.ReactorLag": 900}' -s BENCH_REACTOR_LAG_FILE=lag.json
+    watchdog crawl SPIDER ... -s 'EXTENSIONS={"watchdog.sources.extensions.CrawlRunRecorder": 500,
+        "watchdog.sources.progress.CrawlProgress": 600, "reactor_lag.ReactorLag": 900}' \
+        -s BENCH_REACTOR_LAG_FILE=lag.json
 
 The figures (see lag_figures): crawl_seconds, stalled_share, stalls, worst_stall, closing_seconds.
 """

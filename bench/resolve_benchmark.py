@@ -4,8 +4,8 @@
 
 The entities are built from the real supplier names of the fixtures, varied; the names to resolve are
 spellings of known entities (legal form, case), some with a company number, some with a typo, and some of
-entities never seen. They go through the storage's own resolver (watchdog/identity.py) into SQLite, then
-the review's candidate search (watchdog/review.py). Prints names per second (one core) and the share of
+entities never seen. They go through the storage's own resolver (watchdog/identity/resolver.py) into SQLite, then
+the review's candidate search (watchdog/identity/review.py). Prints names per second (one core) and the share of
 names sent to review.
 """
 
@@ -19,12 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from watchdog.db import make_engine, upgrade
-from watchdog.identity import SupplierResolver
+from watchdog.database.db import make_engine, upgrade
+from watchdog.identity.resolver import SupplierResolver
+from watchdog.identity.review import refresh_candidates
 from watchdog.items import SupplierRef
 from watchdog.normalise.names import name_key
-from watchdog.review import refresh_candidates
-from watchdog.store import utcnow
+from watchdog.storage.store import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "realdata" / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json"

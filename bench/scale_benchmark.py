@@ -45,16 +45,16 @@ from sqlalchemy import event, inspect, select  # noqa: E402
 from test_questions import readme_queries  # noqa: E402
 
 from watchdog import settings  # noqa: E402
-from watchdog.awards import refresh_awards  # noqa: E402
-from watchdog.db import make_engine, upgrade  # noqa: E402
+from watchdog.database.awards import refresh_awards  # noqa: E402
+from watchdog.database.db import make_engine, upgrade  # noqa: E402
+from watchdog.database.models import Base  # noqa: E402
+from watchdog.database.readonly import QueryStopped, read_only_connection, run_select  # noqa: E402
+from watchdog.database.totals import rebuild_all  # noqa: E402
+from watchdog.identity.review import after_crawl  # noqa: E402
 from watchdog.items import GroupMembershipItem  # noqa: E402
-from watchdog.models import Base  # noqa: E402
 from watchdog.normalise.names import name_key  # noqa: E402
-from watchdog.readonly import QueryStopped, read_only_connection, run_select  # noqa: E402
-from watchdog.review import after_crawl  # noqa: E402
-from watchdog.spiders.contracts_finder import ContractsFinderSpider  # noqa: E402
-from watchdog.store import Store  # noqa: E402
-from watchdog.totals import rebuild_all  # noqa: E402
+from watchdog.sources.spiders.contracts_finder import ContractsFinderSpider  # noqa: E402
+from watchdog.storage.store import Store  # noqa: E402
 
 DAILY_RELEASES = 10_000
 RUNS_PER_QUERY = 3

@@ -2,10 +2,10 @@
 
 from alembic import context
 
-from watchdog.db import make_engine
-from watchdog.models import Base, UTCDateTime
-from watchdog.totals import MIGRATING
-from watchdog.web.search import not_search_index
+from watchdog.database.db import make_engine
+from watchdog.database.models import Base, UTCDateTime
+from watchdog.database.totals import MIGRATING
+from watchdog.database.search import not_search_index
 
 config = context.config
 

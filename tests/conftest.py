@@ -10,8 +10,8 @@ import pytest
 from postgres_server import PostgresServer, find_bindir
 from sqlalchemy import create_engine, make_url, text
 
-from watchdog import db
-from watchdog.reader import READER_URL_VARIABLE, create_reader
+from watchdog.database import db
+from watchdog.database.reader import READER_URL_VARIABLE, create_reader
 
 POSTGRES_URL_VARIABLE = "WATCHDOG_TEST_POSTGRES_URL"
 READER_NAME = "watchdog_test_reader"

@@ -11,7 +11,7 @@ from typing import IO
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from watchdog.models import Base, CrawlRun
+from watchdog.database.models import Base, CrawlRun
 
 # Waits shortened a thousandfold (300 s becomes 0.3 s), not skipped; no delay between requests.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "WATCHDOG_WAIT_SCALE=0.001", "-s", "WATCHDOG_BACKOFF=1"]

@@ -11,10 +11,10 @@ from crawling import crawl
 from fake_portal import REALDATA
 from static_site import Page, StaticSite
 
-from watchdog import db
-from watchdog.crawl import project_settings
-from watchdog.ingest import Ingest
-from watchdog.store import Store
+from watchdog.cli.crawl import project_settings
+from watchdog.database import db
+from watchdog.sources.ingest import Ingest
+from watchdog.storage.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LATEST_FILE = "fts_release_package_2026-10-06_limit4.json"

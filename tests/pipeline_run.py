@@ -4,7 +4,7 @@ import asyncio
 
 from scrapy.exceptions import DropItem
 
-from watchdog.pipelines import StoragePipeline
+from watchdog.sources.pipelines import StoragePipeline
 
 
 def run_pipeline(pipeline: StoragePipeline, items: list) -> None:

@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from fake_portal import JSON, fixture
 from local_server import LocalServer
 
-from watchdog.spiders.base import OCDSSpider
-from watchdog.spiders.contracts_finder import ContractsFinderSpider
-from watchdog.spiders.find_a_tender import FindATenderSpider
+from watchdog.sources.spiders.base import OCDSSpider
+from watchdog.sources.spiders.contracts_finder import ContractsFinderSpider
+from watchdog.sources.spiders.find_a_tender import FindATenderSpider
 
 CF_PAGE = fixture("cf_search_page_2025-01-20_to_2025-01-23_100releases.json")
 FTS_PAGE = fixture("fts_release_package_2026-10-06_limit4.json")

@@ -10,13 +10,13 @@ from fake_portal import fixture
 from serco import GEOGRAFIX_DPA, GROUPS, SERCO_GEOGRAFIX, SERCO_LIMITED  # both members of Serco Group plc
 from sqlalchemy import text
 
-from watchdog import awards
-from watchdog.crawl import project_settings
-from watchdog.ingest import Ingest
+from watchdog.cli.crawl import project_settings
+from watchdog.database import awards
 from watchdog.items import ContractItem, EnforcementItem, Money, SourceDocument, SupplierRef
-from watchdog.ocds import Fetch, contract_items, release_fingerprint, sets_up_framework
-from watchdog.spiders.contracts_finder import ContractsFinderSpider
-from watchdog.store import Store
+from watchdog.sources.ingest import Ingest
+from watchdog.sources.ocds import Fetch, contract_items, release_fingerprint, sets_up_framework
+from watchdog.sources.spiders.contracts_finder import ContractsFinderSpider
+from watchdog.storage.store import Store
 
 OCID = "ocds-b5fd17-republished"
 PUBLISHED = datetime(2025, 1, 23, 16, 4, tzinfo=UTC)
@@ -217,7 +217,7 @@ def release(name, **award_extra):
 
 def test_a_nameless_supplier_keeps_the_award_and_is_counted_as_a_warning(engine, caplog):
     spider = ContractsFinderSpider()
-    with caplog.at_level(logging.WARNING, logger="watchdog.ocds"):
+    with caplog.at_level(logging.WARNING, logger="watchdog.sources.ocds"):
         (item,) = contract_items(
             release("Serco Group plc", value={"amount": 250000, "currency": "GBP"}), spider, spider.base_url, Fetch()
         )
@@ -320,7 +320,7 @@ def test_the_contracts_commands_list_republications_and_take_a_persons_word(engi
 
 
 def test_a_merge_of_two_spellings_reveals_a_republication(engine):
-    from watchdog import review
+    from watchdog.identity import review
 
     Store(engine).write([award("1", "4512650", "Lyreco UK Limited")])
     Store(engine).write([award("2", "45126.50", "Lyreco Office Supplies", minutes=7)])
@@ -375,7 +375,7 @@ def test_two_awards_without_a_value_are_never_taken_for_one(engine):
 
 
 def test_a_merge_of_two_spellings_on_one_award_makes_it_the_firms_alone(engine):
-    from watchdog import review
+    from watchdog.identity import review
 
     Store(engine).write([award("1", "500000", "Lyreco UK Limited", "Lyreco Office Supplies", ocid="ocds-b5fd17-two")])
     assert [(n, shared) for _, _, n, shared in current_awards(engine)] == [(2, 1)]

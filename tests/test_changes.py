@@ -16,12 +16,12 @@ from sqlalchemy import select, text
 from static_site import Page
 from test_scheduled_crawls import crawl_all, sfo_site, write_schedule  # noqa: F401 (a fixture)
 
-from watchdog.changes import moment_text
 from watchdog.cli import main
-from watchdog.extensions import ROUND_STARTED_AT_VARIABLE
+from watchdog.cli.changes import moment_text
+from watchdog.database.models import CrawlRun
 from watchdog.items import Money, SupplierRef
-from watchdog.models import CrawlRun
-from watchdog.store import Store
+from watchdog.sources.extensions import ROUND_STARTED_AT_VARIABLE
+from watchdog.storage.store import Store
 
 HEADER = ["change", "when (UTC)", "run", "supplier", "what", "old value", "new value", "source"]
 SOUTHAMPTON_NOTICE = "https://www.contractsfinder.service.gov.uk/Notice/02d6ce8b-83f0-4993-869c-c177d2efbd52"

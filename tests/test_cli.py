@@ -11,8 +11,8 @@ from postgres_server import only_postgresql
 from sqlalchemy import create_engine, make_url, text
 
 from watchdog.cli import main
-from watchdog.reader import READER_URL_VARIABLE
-from watchdog.store import Store
+from watchdog.database.reader import READER_URL_VARIABLE
+from watchdog.storage.store import Store
 
 REFUSED = [
     "DELETE FROM suppliers",

@@ -183,7 +183,7 @@ def test_ingesting_the_same_real_data_gives_the_same_rows(portal, engine, databa
             "cf_release_southampton_pwc_awardUpdate_109320.json",
         ],
     )
-    from watchdog.db import make_engine
+    from watchdog.database.db import make_engine
 
     assert comparable_rows(make_engine(other_url)) == crawled
 

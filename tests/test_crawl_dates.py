@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from test_contracts_finder import PAGE, SEARCH
 
-from watchdog.models import CrawlRun
-from watchdog.spiders.contracts_finder import ContractsFinderSpider
+from watchdog.database.models import CrawlRun
+from watchdog.sources.spiders.contracts_finder import ContractsFinderSpider
 
 
 @pytest.fixture

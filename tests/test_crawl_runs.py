@@ -14,8 +14,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from test_contracts_finder import PAGE, SEARCH, SOUTHAMPTON, day
 
-from watchdog import db
-from watchdog.models import CrawlRun
+from watchdog.database import db
+from watchdog.database.models import CrawlRun
 
 QUARTERS = [PAGE["releases"][i : i + 25] for i in range(0, 100, 25)]
 PUBLISHED = {day(20): QUARTERS[0], day(21): QUARTERS[1], day(22): SOUTHAMPTON, day(23): QUARTERS[2]}

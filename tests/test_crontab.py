@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from test_scheduled_crawls import CF_WINDOW, cf_portal, sfo_site, write_schedule  # noqa: F401 (fixtures)
 
-from watchdog.db import DATABASE_URL_VARIABLE
-from watchdog.schedule import SCHEDULE_VARIABLE
+from watchdog.cli.schedule import SCHEDULE_VARIABLE
+from watchdog.database.db import DATABASE_URL_VARIABLE
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 CHECKOUT = "cd /srv/watchdog && .venv/bin/watchdog"

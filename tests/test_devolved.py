@@ -14,7 +14,7 @@ from crawling import crawl, last_run, table_counts
 from fake_portal import HTML_WITH_200, SERVER_ERROR, FakePortal, Reply, too_many_requests
 from sqlalchemy import text
 
-from watchdog.spiders.public_contracts_scotland import PublicContractsScotlandSpider
+from watchdog.sources.spiders.public_contracts_scotland import PublicContractsScotlandSpider
 
 DEVOLVED = Path(__file__).parent / "fixtures" / "devolved"
 SEARCH = "/v1/Notices"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from watchdog.extraction import KnownSupplier, Mentions, extract_facts, language
+from watchdog.news.extraction import KnownSupplier, Mentions, extract_facts, language
 
 KNOWN = Mentions(
     [

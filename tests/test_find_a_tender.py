@@ -9,7 +9,7 @@ from crawling import crawl, last_run
 from fake_portal import FakePortal, Reply, fixture, too_many_requests
 from sqlalchemy import text
 
-from watchdog.spiders.find_a_tender import FindATenderSpider
+from watchdog.sources.spiders.find_a_tender import FindATenderSpider
 
 SEARCH = "/api/1.0/ocdsReleasePackages"
 PAGE = fixture("fts_release_package_2026-10-06_limit4.json")

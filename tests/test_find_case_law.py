@@ -13,7 +13,7 @@ from sqlalchemy import text
 from static_site import Page, StaticSite
 from test_hse_convictions import paths_asked, stored_actions
 
-from watchdog.spiders.find_case_law import ordered_payments
+from watchdog.sources.spiders.find_case_law import ordered_payments
 
 CASELAW = Path(__file__).parent / "fixtures" / "caselaw"
 PARTY = "Harlow Fleet Services Limited"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from static_site import Page, StaticSite
 
-from watchdog.models import Document, EnforcementAction, EnforcementActionSource, EnforcementAmount, Supplier
+from watchdog.database.models import Document, EnforcementAction, EnforcementActionSource, EnforcementAmount, Supplier
 
 LIST = "/case/case_list.asp?PN={}&ST=C&EO=LIKE&SN=F&SF=DN&SV=&SO=DODS"
 CASE = "/case/case_details.asp?SF=CN&SV={}"

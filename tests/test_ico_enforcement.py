@@ -12,7 +12,7 @@ from sqlalchemy import text
 from static_site import Page, StaticSite
 from test_hse_convictions import REGULATORS, regulator_page, sha256_of, stored_actions
 
-from watchdog.spiders.ico_enforcement import penalty_amounts
+from watchdog.sources.spiders.ico_enforcement import penalty_amounts
 
 ACTION = "/action-weve-taken/enforcement/{}/"
 SEARCH_PAGES = {

@@ -12,7 +12,7 @@ from crawling import last_run
 from fake_portal import REALDATA, fixture
 from sqlalchemy import text
 
-from watchdog.db import make_engine
+from watchdog.database.db import make_engine
 
 CONTRACT_ROWS = (
     "SELECT c.ocid, c.award_id, c.title, b.name, c.status, c.initial_value, c.initial_value_gross, c.maximum_value, "
@@ -230,9 +230,9 @@ def test_a_killed_ingest_is_marked_abandoned_by_the_next_and_a_live_one_is_left_
 
 
 def test_releases_the_database_could_not_store_are_an_error_and_stored_by_the_next_ingest(monkeypatch, tmp_path):
-    from watchdog.crawl import project_settings
-    from watchdog.ingest import Ingest
-    from watchdog.store import Rejected, Store
+    from watchdog.cli.crawl import project_settings
+    from watchdog.sources.ingest import Ingest
+    from watchdog.storage.store import Rejected, Store
 
     database_url = f"sqlite:///{tmp_path / 'watchdog.db'}"
     subprocess.run([sys.executable, "-m", "watchdog", "--db", database_url, "db", "upgrade"], check=True)

@@ -23,9 +23,9 @@ from test_scheduled_crawls import CF_WINDOW, EARLIER_CF_WINDOW, lock_described, 
 from test_status import add_run
 
 from watchdog.cli import main
-from watchdog.extensions import CrawlRunRecorder, lock_name
-from watchdog.locks import AlreadyRunning, crawl_lock
-from watchdog.spiders.news import NewsSpider, parse_shard, shard_of
+from watchdog.database.locks import AlreadyRunning, crawl_lock
+from watchdog.sources.extensions import CrawlRunRecorder, lock_name
+from watchdog.sources.spiders.news import NewsSpider, parse_shard, shard_of
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -178,7 +178,7 @@ def test_a_lock_that_cannot_be_taken_stops_the_crawl_before_any_request(engine, 
     def failing_lock(*_arguments):
         raise OperationalError("SELECT pg_try_advisory_lock", {}, Exception("sorry, too many clients already"))
 
-    monkeypatch.setattr("watchdog.extensions.crawl_lock", failing_lock)
+    monkeypatch.setattr("watchdog.sources.extensions.crawl_lock", failing_lock)
     recorder, spider = opened_recorder(database_url)
     with pytest.raises(CloseSpider) as closed:
         recorder.spider_opened(spider)

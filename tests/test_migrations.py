@@ -5,11 +5,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from watchdog import db
-from watchdog.models import Base
-from watchdog.views import VIEWS
-from watchdog.web import search
-from watchdog.web.search import not_search_index
+from watchdog.database import db, search
+from watchdog.database.models import Base
+from watchdog.database.search import not_search_index
+from watchdog.database.views import VIEWS
 
 
 def test_one_head():

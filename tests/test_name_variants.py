@@ -4,7 +4,7 @@ names that only look alike because one holds the other's one word, which are not
 import pytest
 from rapidfuzz import fuzz
 
-from watchdog.matching import SIMILAR, Entity, NameIndex, shares_enough_words
+from watchdog.identity.matching import SIMILAR, Entity, NameIndex, shares_enough_words
 from watchdog.normalise.names import full_name_key, name_key
 
 

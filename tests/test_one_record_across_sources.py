@@ -12,8 +12,8 @@ from sqlalchemy import text
 from static_site import Page
 from test_ico_enforcement import ACTION, ICOSite
 
-from watchdog.crawl import project_settings
-from watchdog.ingest import Ingest
+from watchdog.cli.crawl import project_settings
+from watchdog.sources.ingest import Ingest
 
 SCOTTISH_AWARDS = FIXTURES / "devolved" / "pcs_package_2025-03_type3_award_reconstructed.json"
 AS_PUBLISHED = "Example Electrical Contractors (Scotland) Ltd"  # on the award, with company number SC999001

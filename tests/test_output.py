@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from watchdog.cli import main
+from watchdog.database.readonly import is_money_column, output_value
 from watchdog.items import BuyerRef, ContractItem, EnforcementItem, Money, SourceDocument, SupplierRef
 from watchdog.normalise.dates import display_date, parse_date
-from watchdog.readonly import is_money_column, output_value
-from watchdog.store import Store
+from watchdog.storage.store import Store
 
 PENNIES = re.compile(r"\d+\.\d\d")
 TRANSPORT = SupplierRef("Northway Transport Ltd", company_number="04142000")

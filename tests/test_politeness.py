@@ -5,7 +5,7 @@ from email.utils import format_datetime
 
 from scrapy.http import Response
 
-from watchdog.middlewares import retry_after_seconds
+from watchdog.sources.middlewares import retry_after_seconds
 
 
 def response(retry_after=None):

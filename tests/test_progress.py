@@ -21,10 +21,10 @@ from crawling import crawl, crawl_command
 from fake_portal import REALDATA, FakePortal
 from test_contracts_finder import PAGE, SEARCH
 
-from watchdog import db
-from watchdog.progress import CrawlCounts, CrawlStatus, log_above_progress, releases_read
-from watchdog.spiders.contracts_finder import ContractsFinderSpider
-from watchdog.spiders.sfo_dpas import SFODPAsSpider
+from watchdog.database import db
+from watchdog.sources.progress import CrawlCounts, CrawlStatus, log_above_progress, releases_read
+from watchdog.sources.spiders.contracts_finder import ContractsFinderSpider
+from watchdog.sources.spiders.sfo_dpas import SFODPAsSpider
 
 WINDOW = ("from_date=2025-01-20", "until_date=2025-01-24")
 # Half a second between requests: the status line, drawn twice a second, is seen during the crawl.

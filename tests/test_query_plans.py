@@ -7,9 +7,9 @@ import pytest
 import serco
 from sqlalchemy import text
 
-from watchdog.models import Contract
-from watchdog.store import Store
-from watchdog.upsert import lookups
+from watchdog.database.models import Contract
+from watchdog.database.upsert import lookups
+from watchdog.storage.store import Store
 
 GROUP = "Serco Group plc"
 # Each question, and the tables a plan may read whole (small ones, or the one the question lists entirely).

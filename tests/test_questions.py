@@ -10,9 +10,9 @@ import serco
 from fake_portal import REALDATA
 from sqlalchemy import text
 
-from watchdog.crawl import project_settings
-from watchdog.ingest import Ingest
-from watchdog.store import Store
+from watchdog.cli.crawl import project_settings
+from watchdog.sources.ingest import Ingest
+from watchdog.storage.store import Store
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 LATEST_FILE = "fts_release_package_2026-10-06_limit4.json"

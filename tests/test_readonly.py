@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from watchdog.readonly import StatementRefused, read_only_connection, single_select
+from watchdog.database.readonly import StatementRefused, read_only_connection, single_select
 
 INSUFFICIENT_PRIVILEGE = "42501"
 

@@ -9,9 +9,9 @@ from fake_portal import FakePortal, fixture
 from sqlalchemy import text
 
 from watchdog.cli import main
+from watchdog.identity.review import after_crawl
 from watchdog.items import ContractItem, SourceDocument, SupplierRef
-from watchdog.review import after_crawl
-from watchdog.store import Store
+from watchdog.storage.store import Store
 
 PAGE = fixture("cf_search_page_2025-01-20_to_2025-01-23_100releases.json")
 WINDOW = ["from_date=2025-01-20", "until_date=2025-01-21"]

@@ -6,12 +6,13 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import event, text
 
-from watchdog import db, review
 from watchdog.cli import main
+from watchdog.database import db
+from watchdog.identity import review
+from watchdog.identity.matching import DIFFERENT_NUMBERS, SAME_NAME
+from watchdog.identity.review import after_crawl, open_candidates, refresh_candidates
 from watchdog.items import ContractItem, SourceDocument, SupplierRef
-from watchdog.matching import DIFFERENT_NUMBERS, SAME_NAME
-from watchdog.review import after_crawl, open_candidates, refresh_candidates
-from watchdog.store import Store, utcnow
+from watchdog.storage.store import Store, utcnow
 
 NAME_GROUPS = {"Acme Services Ltd": 40, "Beacon Care Limited": 5, "Crown Cleaning Ltd": 3, "Delta Haulage plc": 2}
 OTHERS = ["Royal School for the Deaf Derby", "Hitachi Solutions Europe Ltd", "Friends of the Earth"]

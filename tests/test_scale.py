@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import text
 
-from watchdog.db import make_engine
+from watchdog.database.db import make_engine
 from watchdog.normalise.names import name_key
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"

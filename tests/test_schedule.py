@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchdog.schedule import DEFAULT_SCHEDULE, ScheduledCrawl, ScheduleError, load_schedule
+from watchdog.cli.schedule import DEFAULT_SCHEDULE, ScheduledCrawl, ScheduleError, load_schedule
 
 
 def test_values_read_as_the_text_of_a_command_line(tmp_path):

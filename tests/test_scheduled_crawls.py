@@ -29,10 +29,10 @@ from test_find_a_tender import PAGE as FTS_PAGE
 from test_find_a_tender import SEARCH as FTS_SEARCH
 from test_hse_convictions import regulator_page
 
-from watchdog import db
-from watchdog.locks import advisory_lock_key
-from watchdog.models import CrawlRun
-from watchdog.schedule import SCHEDULE_VARIABLE
+from watchdog.cli.schedule import SCHEDULE_VARIABLE
+from watchdog.database import db
+from watchdog.database.locks import advisory_lock_key
+from watchdog.database.models import CrawlRun
 
 CF_WINDOW = ["from_date=2025-01-20", "until_date=2025-01-24"]
 EARLIER_CF_WINDOW = ["from_date=2025-01-10", "until_date=2025-01-11"]

@@ -1,7 +1,7 @@
 """The data dictionary is complete and matches the code."""
 
-from watchdog.models import Base
-from watchdog.schema_doc import SCHEMA_DOC, render
+from watchdog.database.models import Base
+from watchdog.database.schema_doc import SCHEMA_DOC, render
 
 
 def test_every_table_and_column_has_a_comment():
@@ -15,4 +15,4 @@ def test_every_table_and_column_has_a_comment():
 
 
 def test_docs_schema_md_is_up_to_date():
-    assert SCHEMA_DOC.read_text(encoding="utf-8") == render(), "run: python -m watchdog.schema_doc"
+    assert SCHEMA_DOC.read_text(encoding="utf-8") == render(), "run: python -m watchdog.database.schema_doc"

@@ -22,8 +22,8 @@ from slow_portal import (
 )
 from sqlalchemy import text
 
-from watchdog import db
-from watchdog.locks import advisory_lock_key
+from watchdog.database import db
+from watchdog.database.locks import advisory_lock_key
 
 RELEASES_PER_PORTAL = 2400
 START, END = datetime(2025, 1, 6, tzinfo=UTC), datetime(2025, 1, 10, tzinfo=UTC)

@@ -22,12 +22,12 @@ from local_server import LocalServer
 from sqlalchemy import select
 from test_status import add_run
 
-from watchdog import db
 from watchdog.cli import main
+from watchdog.cli.schedule import SCHEDULE_VARIABLE
+from watchdog.cli.scrapyd import SCRAPYD_URLS_VARIABLE
 from watchdog.console import EXIT_CANNOT_START, EXIT_WORK_FAILED
-from watchdog.models import CrawlRun
-from watchdog.schedule import SCHEDULE_VARIABLE
-from watchdog.scrapyd import SCRAPYD_URLS_VARIABLE
+from watchdog.database import db
+from watchdog.database.models import CrawlRun
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 FOUR_SPIDERS = "[contracts_finder]\n[find_a_tender]\n[hse_convictions]\n[sfo_dpas]\n"

@@ -14,10 +14,10 @@ from sqlalchemy import inspect, text
 from static_site import StaticSite
 
 from watchdog.cli import main
-from watchdog.crawl import project_settings
-from watchdog.ingest import Ingest
-from watchdog.store import Store, utcnow
-from watchdog.web import search
+from watchdog.cli.crawl import project_settings
+from watchdog.database import search
+from watchdog.sources.ingest import Ingest
+from watchdog.storage.store import Store, utcnow
 from watchdog.web.plugin import search_terms
 
 SEARCHES = {
@@ -67,7 +67,7 @@ def test_a_crawl_indexes_the_evidence_sentences_it_read(tmp_path):
     with StaticSite() as site:
         recorded_site(site)
         crawl(database_url, "news", f"feeds={site.url}{NEWS_FEED}")
-    from watchdog import db
+    from watchdog.database import db
 
     engine = db.make_engine(database_url)
     breach = found(engine, "incident", "blind-copying")  # only the evidence sentence says so
@@ -81,7 +81,7 @@ def test_a_crawl_indexes_the_evidence_sentences_it_read(tmp_path):
 
 
 def test_a_rebuild_finds_a_changed_title_by_its_new_words_only(tmp_path):
-    from watchdog import db
+    from watchdog.database import db
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'watchdog.db'}")
     db.upgrade(engine)
@@ -100,7 +100,7 @@ def test_a_rebuild_finds_a_changed_title_by_its_new_words_only(tmp_path):
 def test_after_a_run_only_the_facts_it_wrote_are_indexed_again(tmp_path):
     """A new title for a contract, and a second source with its own sentence for a known penalty: those two facts
     are indexed again, nothing else, and the old title is no longer found."""
-    from watchdog import db
+    from watchdog.database import db
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'watchdog.db'}")
     db.upgrade(engine)
@@ -128,7 +128,7 @@ def test_after_a_run_only_the_facts_it_wrote_are_indexed_again(tmp_path):
 
 
 def test_a_build_in_small_chunks_indexes_the_same_rows(tmp_path):
-    from watchdog import db
+    from watchdog.database import db
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'watchdog.db'}")
     db.upgrade(engine)

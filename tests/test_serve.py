@@ -19,10 +19,10 @@ import newsroom
 import pytest
 from newsroom import free_port
 
-from watchdog import db
-from watchdog.models import Base
-from watchdog.schema_doc import SCHEMA_DOC
-from watchdog.views import VIEWS
+from watchdog.database import db
+from watchdog.database.models import Base
+from watchdog.database.schema_doc import SCHEMA_DOC
+from watchdog.database.views import VIEWS
 from watchdog.web.questions import QUESTIONS
 
 SERCO_NOTICE = "https://www.contractsfinder.service.gov.uk/Notice/serco-test-and-trace"

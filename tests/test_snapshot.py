@@ -13,10 +13,10 @@ from newsroom import fill_sample
 from sqlalchemy import text
 from test_serve import Server
 
-from watchdog import db
 from watchdog.cli import main
-from watchdog.store import Store
-from watchdog.views import VIEWS
+from watchdog.database import db
+from watchdog.database.views import VIEWS
+from watchdog.storage.store import Store
 from watchdog.web.snapshot import snapshot
 
 

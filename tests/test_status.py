@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import insert
 
-from watchdog import db
 from watchdog.cli import main
-from watchdog.models import CrawlRun
-from watchdog.schedule import SCHEDULE_VARIABLE
-from watchdog.store import Store
+from watchdog.cli.schedule import SCHEDULE_VARIABLE
+from watchdog.database import db
+from watchdog.database.models import CrawlRun
+from watchdog.storage.store import Store
 
 SCHEDULED = [
     "contracts_finder", "find_a_tender", "hse_convictions", "sfo_dpas", "news", "ico_enforcement",

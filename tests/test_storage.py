@@ -8,10 +8,10 @@ from pipeline_run import run_pipeline
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select, text
 
+from watchdog.database.models import Base, Supplier
 from watchdog.items import ContractItem, EnforcementItem, Money, SourceDocument, SupplierRef
-from watchdog.models import Base, Supplier
-from watchdog.pipelines import StoragePipeline
-from watchdog.store import Store
+from watchdog.sources.pipelines import StoragePipeline
+from watchdog.storage.store import Store
 
 EVENT_COLUMNS = (
     "supplier_name, group_name, event_date, date_precision, event_type, event_kind, amount, currency, amount_kind, "

@@ -15,9 +15,9 @@ import newsroom
 import pytest
 import serco
 
-from watchdog import db
+from watchdog.database import db
 from watchdog.items import EnforcementItem, GroupMembershipItem, Money, SourceDocument, SupplierRef
-from watchdog.store import Store
+from watchdog.storage.store import Store
 from watchdog.web.chart import pounds
 from watchdog.web.serve import datasette_for
 

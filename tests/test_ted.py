@@ -16,7 +16,7 @@ from fake_portal import JSON, SERVER_ERROR, Reply, too_many_requests
 from local_server import LocalServer
 from sqlalchemy import text
 
-from watchdog.spiders.ted import TedSpider
+from watchdog.sources.spiders.ted import TedSpider
 
 TED = Path(__file__).parent / "fixtures" / "ted"
 SEARCH = "/v3/notices/search"

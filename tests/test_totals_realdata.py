@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from watchdog import db
 from watchdog.cli import main
+from watchdog.database import db
 from watchdog.normalise.money import amount_in_gbp
 from watchdog.normalise.names import company_number, name_key
 

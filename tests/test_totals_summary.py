@@ -12,8 +12,9 @@ import serco
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from watchdog import review
 from watchdog.cli import main
+from watchdog.database.totals import rebuild_all
+from watchdog.identity import review
 from watchdog.items import (
     BuyerRef,
     ContractItem,
@@ -24,8 +25,7 @@ from watchdog.items import (
     SourceDocument,
     SupplierRef,
 )
-from watchdog.store import Store
-from watchdog.totals import rebuild_all
+from watchdog.storage.store import Store
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 NAMES = ["Acme Care Ltd", "Brill Facilities Limited", "Corvin Transport Ltd", "Delta Health Services",

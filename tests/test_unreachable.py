@@ -15,7 +15,7 @@ from scrapy.utils.test import get_crawler
 from test_contracts_finder import PAGE, SEARCH
 from twisted.internet.error import DNSLookupError, NoRouteError
 
-from watchdog.middlewares import HostUnreachable, PoliteRetryMiddleware
+from watchdog.sources.middlewares import HostUnreachable, PoliteRetryMiddleware
 
 FROM_20_TO_24_JANUARY = ["from_date=2025-01-20", "until_date=2025-01-24"]
 SPIDER_ARGUMENTS = {

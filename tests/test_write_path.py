@@ -14,14 +14,14 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator
 from test_ingest import comparable_rows
 
-from watchdog import db, upsert
-from watchdog.crawl import project_settings
-from watchdog.identity import SupplierResolver
-from watchdog.ingest import Ingest
+from watchdog.cli.crawl import project_settings
+from watchdog.database import db, upsert
+from watchdog.database.models import Supplier, SupplierIdentifier, UTCDateTime
+from watchdog.identity.resolver import SupplierResolver
 from watchdog.items import ContractItem, SourceDocument, SupplierRef
-from watchdog.models import Supplier, SupplierIdentifier, UTCDateTime
 from watchdog.normalise.names import name_key
-from watchdog.store import RecentFingerprints, Store
+from watchdog.sources.ingest import Ingest
+from watchdog.storage.store import RecentFingerprints, Store
 
 CONTRACTS_FINDER_PAGE = "cf_search_page_2025-01-20_to_2025-01-23_100releases.json"
 FIND_A_TENDER_PAGE = "fts_release_package_2026-10-06_limit4.json"

@@ -18,10 +18,10 @@ from postgres_server import only_postgresql, scratch_database
 from sqlalchemy import text
 from test_ingest import comparable_rows, plain
 
-from watchdog.db import make_engine
-from watchdog.identity import SupplierResolver
+from watchdog.database.db import make_engine
+from watchdog.identity.resolver import SupplierResolver
 from watchdog.items import SupplierRef
-from watchdog.store import utcnow
+from watchdog.storage.store import utcnow
 
 WRITERS = 4
 RELEASES_PER_FILE = 240

@@ -23,9 +23,10 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import text
 from test_contracts_finder import PAGE, SEARCH
 
-from watchdog import db, pipelines
+from watchdog.database import db
 from watchdog.items import ArticleItem, ContractItem, EnforcementItem, SourceDocument
-from watchdog.pipelines import WRITER_THREAD, StoragePipeline
+from watchdog.sources import pipelines
+from watchdog.sources.pipelines import WRITER_THREAD, StoragePipeline
 
 FIRST_DAY = datetime(2025, 1, 1, tzinfo=UTC)
 DAYS = 60

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from watchdog.models import BASES, DATE_PRECISIONS, DOCUMENT_KINDS, ENFORCEMENT_KINDS, INCIDENT_KINDS
+from watchdog.database.models import BASES, DATE_PRECISIONS, DOCUMENT_KINDS, ENFORCEMENT_KINDS, INCIDENT_KINDS
 
 
 class InvalidItem(ValueError):

@@ -1,10 +1,10 @@
 """Scrapy settings for every watchdog spider; a spider tightens them for its source in custom_settings."""
 
-from watchdog.db import SQLITE_BUSY_TIMEOUT, database_url
+from watchdog.database.db import SQLITE_BUSY_TIMEOUT, database_url
 
 BOT_NAME = "watchdog"
-SPIDER_MODULES = ["watchdog.spiders"]
-NEWSPIDER_MODULE = "watchdog.spiders"
+SPIDER_MODULES = ["watchdog.sources.spiders"]
+NEWSPIDER_MODULE = "watchdog.sources.spiders"
 
 USER_AGENT = "contract-watchdog (+https://pypi.org/project/contract-watchdog/)"
 ROBOTSTXT_OBEY = True
@@ -15,8 +15,8 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 
-ITEM_PIPELINES = {"watchdog.pipelines.StoragePipeline": 300}
-EXTENSIONS = {"watchdog.extensions.CrawlRunRecorder": 500}
+ITEM_PIPELINES = {"watchdog.sources.pipelines.StoragePipeline": 300}
+EXTENSIONS = {"watchdog.sources.extensions.CrawlRunRecorder": 500}
 
 WATCHDOG_DATABASE_URL = database_url()
 WATCHDOG_BATCH_SIZE = 500
@@ -31,7 +31,7 @@ WATCHDOG_PROGRESS_INTERVAL = 60.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "watchdog.middlewares.PoliteRetryMiddleware": 550,
+    "watchdog.sources.middlewares.PoliteRetryMiddleware": 550,
 }
 RETRY_TIMES = 3
 DOWNLOAD_TIMEOUT = 120
@@ -46,4 +46,4 @@ WATCHDOG_ARCHIVE_DIR = None
 # A running crawl's status line (windows or pages done, items stored, errors) on standard error when it is a
 # terminal; False for none.
 WATCHDOG_PROGRESS_DISPLAY = True
-EXTENSIONS["watchdog.progress.CrawlProgress"] = 600
+EXTENSIONS["watchdog.sources.progress.CrawlProgress"] = 600

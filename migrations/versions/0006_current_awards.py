@@ -11,7 +11,7 @@ authority before the news, and an `awards` view of current awards.
 Data already stored is carried over in the same migration: suppliers_count is counted from the links, a
 gross-only value in pounds gets its pounds figure, is_framework is read from titles (the releases' techniques
 and procedure are not stored: a re-crawl or re-ingest sets them from the source), and which rows are
-superseded is worked out by the rule itself (watchdog/awards.py), as it reads every row of a procurement.
+superseded is worked out by the rule itself (watchdog/database/awards.py), as it reads every row of a procurement.
 """
 
 import importlib.util
@@ -274,8 +274,8 @@ def upgrade() -> None:
 def carry_over(connection) -> None:
     """The rules that need Python, applied to the rows already stored: a framework by its title (the same rule
     a crawl uses when a release gives nothing better), and which rows are superseded."""
-    from watchdog.awards import refresh_awards
-    from watchdog.ocds import sets_up_framework
+    from watchdog.database.awards import refresh_awards
+    from watchdog.sources.ocds import sets_up_framework
 
     titled = connection.execute(sa.text("SELECT id, title FROM contracts WHERE award_id <> '' AND title IS NOT NULL"))
     frameworks = [{"row_id": row_id} for row_id, title in titled if sets_up_framework({"title": title})]

@@ -13,7 +13,7 @@ suppliers.first_seen_at, rather than every supplier.
 Data already stored is carried over: the pairs of two suppliers of the same name are folded into one name group
 per name, open if any of its pairs was open (then a pair rejected within it is asked again, as part of the group),
 rejected if all were, listing the suppliers of those pairs; the words of every supplier are worked out here
-(watchdog/matching.py). The downgrade spells each name group out as pairs again among the suppliers of its name:
+(watchdog/identity/matching.py). The downgrade spells each name group out as pairs again among the suppliers of its name:
 rejected where the group was rejected and listed both, open otherwise.
 """
 
@@ -40,7 +40,7 @@ SERVER_DEFAULTS = {'status': sa.text("'open'")}
 NAME_KEY = "A name group's name, normalised (suppliers.name_key): its members are the suppliers of that name_key; empty for a pair."
 PAIR_OR_NAME_GROUP = ("(name_key IS NULL AND supplier_id IS NOT NULL AND other_supplier_id IS NOT NULL) OR "
                       "(name_key IS NOT NULL AND supplier_id IS NULL AND other_supplier_id IS NULL)")
-# The reasons watchdog/matching.py and watchdog/review.py give.
+# The reasons watchdog/identity/matching.py and watchdog/identity/review.py give.
 DIFFERENT_NUMBERS = 'different company numbers: separate legal entities unless a person says otherwise'
 SAME_NAME = 'the same name once normalised'
 SAME_NAME_PAIRS = """
@@ -112,7 +112,7 @@ def fold_same_name_pairs() -> None:
 
 
 def fill_words() -> None:
-    from watchdog.matching import full_key_of, name_words
+    from watchdog.identity.matching import full_key_of, name_words
 
     connection = op.get_bind()
     words = sa.table('supplier_name_words', sa.column('word'), sa.column('supplier_id'))

@@ -6,7 +6,7 @@ Create Date: 2026-11-28
 
 supplier_record and group_record added up every fact of every supplier on each read (minutes for every group at
 50,000 releases). Their totals are now kept in two tables, worked out again by each write for the suppliers and
-groups it touched, in its own transaction (watchdog/totals.py), and the views read them: same columns, same
+groups it touched, in its own transaction (watchdog/database/totals.py), and the views read them: same columns, same
 meaning. supplier_totals also holds each supplier's current group, so supplier_groups (and supplier_events, which
 is built on it) finds a group's members through an index. Indexes on suppliers.name and buyers.name serve the
 questions asked by name.
@@ -110,7 +110,7 @@ def upgrade() -> None:
     op.create_index('ix_contracts_superseded_by', 'contracts', ['superseded_by'], unique=False,
                     sqlite_where=sa.text('superseded_by IS NOT NULL'), postgresql_where=sa.text('superseded_by IS NOT NULL'))
 
-    from watchdog.totals import rebuild_all
+    from watchdog.database.totals import rebuild_all
     rebuild_all(op.get_bind())
     earlier = views_of("0006_current_awards.py")
     for name in REMADE:

@@ -61,7 +61,7 @@ def replace_kind_checks(kinds: tuple[str, ...]) -> None:
 def upgrade() -> None:
     replace_kind_checks(KINDS)
     comment_kinds(new=True)
-    from watchdog.totals import rebuild_all
+    from watchdog.database.totals import rebuild_all
 
     rebuild_all(op.get_bind())
 
@@ -77,6 +77,6 @@ def downgrade() -> None:
     op.execute(f"DELETE FROM enforcement_actions WHERE kind IN ({new_kinds})")
     replace_kind_checks(EARLIER_KINDS)
     comment_kinds(new=False)
-    from watchdog.totals import rebuild_all
+    from watchdog.database.totals import rebuild_all
 
     rebuild_all(op.get_bind())

@@ -1,14 +1,14 @@
 """Datasette's metadata for the database, generated from what docs/schema.md is generated from: the models' comments
-and the views' documentation (watchdog/views.py), so the front end and the data dictionary say the same."""
+and the views' documentation (watchdog/database/views.py), so the front end and the data dictionary say the same."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from watchdog.models import Base
-from watchdog.views import VIEWS
+from watchdog.database.models import Base
+from watchdog.database.search import EVENT_TYPES, index_name
+from watchdog.database.views import VIEWS
 from watchdog.web.questions import QUESTIONS
-from watchdog.web.search import EVENT_TYPES, index_name
 
 TITLE = "Contract watchdog"
 DESCRIPTION = (

@@ -19,9 +19,9 @@ from datasette.utils.asgi import NotFound, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
+from watchdog.database.totals import PENALTY_AMOUNT
 from watchdog.normalise.names import name_key
-from watchdog.ocds import web_address
-from watchdog.totals import PENALTY_AMOUNT
+from watchdog.sources.ocds import web_address
 from watchdog.web.chart import YearTotals, every_year, per_year_chart, pounds
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -56,7 +56,7 @@ AMOUNT_LABELS = {
 MONTHS = "January February March April May June July August September October November December".split()
 
 # One row per fact of the record's owner, as the totals count them: a contract two members won is one fact, and
-# is the group's alone unless it names suppliers outside the group or sets up a framework (as watchdog/totals.py).
+# is the group's alone unless it names suppliers outside the group or sets up a framework (as database/totals.py).
 YEARS_SQL = f"""
     SELECT substr(event_date, 1, 4) AS year, COUNT(*) AS facts,
            ROUND(SUM(CASE WHEN event_type = 'contract' AND basis = 'official' AND shared_award = 0

@@ -7,7 +7,7 @@ Names match any part of a supplier's or its group's name, in any case ("serco" f
 
 from __future__ import annotations
 
-from watchdog.web.search import EVENT_TYPES, index_name
+from watchdog.database.search import EVENT_TYPES, index_name
 
 # SQL fragments: a group whose name, or one of whose members' names, contains :name; an optional period.
 NAMED_GROUPS = (

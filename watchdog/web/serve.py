@@ -19,9 +19,8 @@ from typing import Any
 
 import click
 
-from watchdog import db
 from watchdog.console import CannotStart
-from watchdog.web import search
+from watchdog.database import db, search
 from watchdog.web.metadata import metadata
 
 logger = logging.getLogger(__name__)

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Table, select
 
-from watchdog import db
 from watchdog.console import CannotStart
-from watchdog.models import Base
-from watchdog.web import search
+from watchdog.database import db, search
+from watchdog.database.models import Base
 
 logger = logging.getLogger(__name__)
 CHUNK = 5000
