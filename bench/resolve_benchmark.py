@@ -23,8 +23,8 @@ from watchdog.database.db import make_engine, upgrade
 from watchdog.identity.resolver import SupplierResolver
 from watchdog.identity.review import refresh_candidates
 from watchdog.items import SupplierRef
+from watchdog.normalise.dates import utcnow
 from watchdog.normalise.names import name_key
-from watchdog.storage.store import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "realdata" / "cf_search_page_2025-01-20_to_2025-01-23_100releases.json"

@@ -4,8 +4,8 @@ from alembic import context
 
 from watchdog.database.db import make_engine
 from watchdog.database.models import Base, UTCDateTime
-from watchdog.database.totals import MIGRATING
 from watchdog.database.search import not_search_index
+from watchdog.database.totals import MIGRATING
 
 config = context.config
 

@@ -21,6 +21,7 @@ from watchdog.cli.changes import moment_text
 from watchdog.database.models import CrawlRun
 from watchdog.items import Money, SupplierRef
 from watchdog.sources.extensions import ROUND_STARTED_AT_VARIABLE
+from watchdog.storage.runs import finish_run
 from watchdog.storage.store import Store
 
 HEADER = ["change", "when (UTC)", "run", "supplier", "what", "old value", "new value", "source"]
@@ -71,7 +72,7 @@ def stored_run(engine, spider, items, round_started_at=None):
     store = Store(engine)
     run_id = store.start_run(spider, round_started_at=round_started_at)
     store.write(items)
-    store.finish_run(run_id, status="finished")
+    finish_run(store.engine, run_id, status="finished")
     return run_id
 
 
@@ -251,10 +252,10 @@ def test_new_enforcement_actions_and_incidents_with_their_sums(database_url, eng
     store = Store(engine)
     first = store.start_run("news", round_started_at=datetime.now(UTC))
     store.write([GLASGOW_SERVICE_CREDITS])
-    store.finish_run(first, status="finished")
+    finish_run(store.engine, first, status="finished")
     second = store.start_run("news", round_started_at=datetime.now(UTC))
     store.write([GEOGRAFIX_DPA, TRACERS_DATA_BREACH, GLASGOW_SERVICE_CREDITS])
-    store.finish_run(second, status="finished")
+    finish_run(store.engine, second, status="finished")
 
     run = str(second)
     assert rows_of(watchdog(database_url, "changes", "--format", "csv")) == [

@@ -12,7 +12,8 @@ from watchdog.identity import review
 from watchdog.identity.matching import DIFFERENT_NUMBERS, SAME_NAME
 from watchdog.identity.review import after_crawl, open_candidates, refresh_candidates
 from watchdog.items import ContractItem, SourceDocument, SupplierRef
-from watchdog.storage.store import Store, utcnow
+from watchdog.normalise.dates import utcnow
+from watchdog.storage.store import Store
 
 NAME_GROUPS = {"Acme Services Ltd": 40, "Beacon Care Limited": 5, "Crown Cleaning Ltd": 3, "Delta Haulage plc": 2}
 OTHERS = ["Royal School for the Deaf Derby", "Hitachi Solutions Europe Ltd", "Friends of the Earth"]

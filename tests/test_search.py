@@ -16,8 +16,9 @@ from static_site import StaticSite
 from watchdog.cli import main
 from watchdog.cli.crawl import project_settings
 from watchdog.database import search
+from watchdog.normalise.dates import utcnow
 from watchdog.sources.ingest import Ingest
-from watchdog.storage.store import Store, utcnow
+from watchdog.storage.store import Store
 from watchdog.web.plugin import search_terms
 
 SEARCHES = {

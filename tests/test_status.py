@@ -12,6 +12,7 @@ from watchdog.cli import main
 from watchdog.cli.schedule import SCHEDULE_VARIABLE
 from watchdog.database import db
 from watchdog.database.models import CrawlRun
+from watchdog.storage.runs import record_progress
 from watchdog.storage.store import Store
 
 SCHEDULED = [
@@ -189,7 +190,7 @@ def test_a_running_run_shows_as_running_with_its_last_progress(engine, database_
     clean_id = add_run(engine, "contracts_finder", "finished", timedelta(hours=20, minutes=45), timedelta(hours=20))
     store = Store(engine)
     running_id = store.start_run("contracts_finder", {"from_date": "2026-11-27"})
-    store.record_progress(running_id, requests=120, items_stored=3400, errors=0)
+    record_progress(store.engine, running_id, requests=120, items_stored=3400, errors=0)
     with engine.connect() as connection:
         run = connection.execute(CrawlRun.__table__.select().where(CrawlRun.id == running_id)).one()
 

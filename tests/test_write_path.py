@@ -21,7 +21,8 @@ from watchdog.identity.resolver import SupplierResolver
 from watchdog.items import ContractItem, SourceDocument, SupplierRef
 from watchdog.normalise.names import name_key
 from watchdog.sources.ingest import Ingest
-from watchdog.storage.store import RecentFingerprints, Store
+from watchdog.storage.contracts import RecentFingerprints
+from watchdog.storage.store import Store
 
 CONTRACTS_FINDER_PAGE = "cf_search_page_2025-01-20_to_2025-01-23_100releases.json"
 FIND_A_TENDER_PAGE = "fts_release_package_2026-10-06_limit4.json"

@@ -21,7 +21,7 @@ from test_ingest import comparable_rows, plain
 from watchdog.database.db import make_engine
 from watchdog.identity.resolver import SupplierResolver
 from watchdog.items import SupplierRef
-from watchdog.storage.store import utcnow
+from watchdog.normalise.dates import utcnow
 
 WRITERS = 4
 RELEASES_PER_FILE = 240

@@ -11,7 +11,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from watchdog.database.models import BASES, DATE_PRECISIONS, DOCUMENT_KINDS, ENFORCEMENT_KINDS, INCIDENT_KINDS
+# The vocabulary of facts, which the database's CHECK constraints enforce too (database/models.py).
+# fine_before_appeal is the sum of a penalty a tribunal or court later reduced: kept beside the final `fine`, and left
+# out of every total (totals.NOT_TOTALLED). enforcement_notice, reprimand and judgment are actions, mostly with no sum.
+ENFORCEMENT_KINDS = (
+    "fine", "costs", "service_credit", "repayment", "dpa_penalty", "compensation", "other",
+    "enforcement_notice", "reprimand", "judgment", "fine_before_appeal",
+)  # fmt: skip
+INCIDENT_KINDS = ("data_breach", "death_or_injury", "service_failure", "inspection_failure", "other")
+DATE_PRECISIONS = ("day", "month", "year", "unknown")
+BASES = ("official", "reported")
+DOCUMENT_KINDS = ("procurement", "regulator", "news", "other")
 
 
 class InvalidItem(ValueError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,13 @@ from urllib.request import Request, urlopen
 import click
 from tabulate import tabulate
 
-from watchdog.cli.schedule import ScheduledCrawl, ScheduleError, load_schedule, schedule_path
+from watchdog.cli.schedule import (
+    ScheduledCrawl,
+    ScheduleError,
+    load_schedule,
+    schedule_option,
+    schedule_path,
+)
 from watchdog.console import EXIT_OK, EXIT_WORK_FAILED, CannotStart, verbosity
 from watchdog.sources.spiders.news import parse_shard, shard_lock_name
 
@@ -318,3 +325,32 @@ def read_nodes(urls: str | None) -> NodesReport:
         finished = [job for job in listed if job.state == "finished"]
         jobs += [job for job in listed if job.state != "finished"] + finished[:FINISHED_JOBS_SHOWN]
     return NodesReport(jobs, failures)
+
+
+@click.command("schedule")
+@SCRAPYD_OPTION
+@click.option(
+    "--project",
+    default=DEFAULT_PROJECT,
+    show_default=True,
+    help="The Scrapyd project: default for a node started in a folder holding the project's scrapy.cfg, else the "
+    "name the egg was deployed under.",
+)
+@schedule_option("The schedule file, as for `crawl --all`.")
+@click.option(
+    "--news-shards",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Post the news crawl as this many jobs, each reading a share of the feeds (-a shard=K/N).",
+)
+def schedule_command(scrapyd_urls: str | None, project: str, schedule_file: Path | None, news_shards: int) -> None:
+    """Post each crawl of the schedule to the least busy Scrapyd node, and print its job id.
+
+    \b
+    A spider (or news shard) with a job already pending or running on a node is not posted again (its lock would
+    refuse it).
+    A node that cannot be reached or refuses a job is named, and the other nodes are used.
+    Exit status: 0 every crawl posted or already queued; 1 a crawl no node took; 2 no node could be used.
+    """
+    sys.exit(schedule_on_nodes(scrapyd_urls, project, schedule_file, news_shards))

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from watchdog.items import BASES, DATE_PRECISIONS, DOCUMENT_KINDS, ENFORCEMENT_KINDS, INCIDENT_KINDS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -32,16 +34,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# fine_before_appeal is the sum of a penalty a tribunal or court later reduced: kept beside the final `fine`, and left
-# out of every total (totals.NOT_TOTALLED). enforcement_notice, reprimand and judgment are actions, mostly with no sum.
-ENFORCEMENT_KINDS = (
-    "fine", "costs", "service_credit", "repayment", "dpa_penalty", "compensation", "other",
-    "enforcement_notice", "reprimand", "judgment", "fine_before_appeal",
-)  # fmt: skip
-INCIDENT_KINDS = ("data_breach", "death_or_injury", "service_failure", "inspection_failure", "other")
-DATE_PRECISIONS = ("day", "month", "year", "unknown")
-BASES = ("official", "reported")
-DOCUMENT_KINDS = ("procurement", "regulator", "news", "other")
 CRAWL_STATUSES = ("running", "finished", "failed", "interrupted", "abandoned", "skipped")
 CANDIDATE_STATUSES = ("open", "rejected")
 DECISION_ACTIONS = ("merge", "split", "reject", "group", "ungroup")

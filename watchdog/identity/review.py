@@ -51,8 +51,8 @@ from watchdog.identity.matching import (
     full_key_of,
     name_words,
 )
+from watchdog.normalise.dates import utcnow
 from watchdog.normalise.names import name_key
-from watchdog.storage.store import utcnow
 
 suppliers = Supplier.__table__
 aliases = SupplierAlias.__table__

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from dateutil import parser
@@ -111,3 +111,8 @@ def display_date(value: date | None, precision: str, text: str | None = None) ->
     if financial_year_start(text) == value.year:
         return f"{value.year}-{(value.year + 1) % 100:02d}"
     return str(value.year)
+
+
+def utcnow() -> datetime:
+    """Now, in UTC: the time every row's first_seen_at and last_seen_at are written in."""
+    return datetime.now(UTC)

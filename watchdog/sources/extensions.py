@@ -21,7 +21,11 @@ from watchdog.database.db import crawl_engine
 from watchdog.database.locks import AlreadyRunning, crawl_lock
 from watchdog.database.models import CrawlRun
 from watchdog.identity.review import after_crawl
-from watchdog.storage.store import SILENT_INTERVALS_ABANDONED, Store, database_reason, utcnow
+from watchdog.normalise.dates import utcnow
+from watchdog.storage import runs
+from watchdog.storage.documents import news_memory
+from watchdog.storage.runs import SILENT_INTERVALS_ABANDONED
+from watchdog.storage.store import Store, database_reason
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +110,9 @@ class CrawlRunRecorder:
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
         # Spiders never touch the database: what they need to know of earlier crawls is handed to them here.
         if hasattr(spider, "previous_watermark"):
-            spider.previous_watermark = self.store.last_watermark(spider.name)
+            spider.previous_watermark = runs.last_watermark(self.store.engine, spider.name)
         if hasattr(spider, "known_urls"):
-            spider.known_urls, spider.feed_validators = self.store.news_memory()
+            spider.known_urls, spider.feed_validators = news_memory(self.store.engine)
         self.progress = create_looping_call(self.record_progress)
         self.progress.start(self.progress_interval, now=False)
 
@@ -144,7 +148,7 @@ class CrawlRunRecorder:
 
     def abandon_silent_runs(self, spider_name: str) -> None:
         silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
-        for run_id, last_heard_at in self.store.abandon_silent_runs(spider_name, silent_since):
+        for run_id, last_heard_at in runs.abandon_silent_runs(self.store.engine, spider_name, silent_since):
             logger.warning(
                 "crawl run %d of %s was left running, with no progress since %s (killed?): marked abandoned",
                 run_id,
@@ -172,7 +176,7 @@ class CrawlRunRecorder:
 
     def record_progress(self) -> None:
         try:
-            self.store.record_progress(self.run_id, **self.counts())
+            runs.record_progress(self.store.engine, self.run_id, **self.counts())
         except SQLAlchemyError as error:  # the database busy or away: the next interval tries again
             logger.warning("could not record the crawl's progress: %s", database_reason(error))
 
@@ -203,4 +207,4 @@ class CrawlRunRecorder:
         else:
             status = "finished"
         stats.set_value("watchdog/status", status)
-        self.store.finish_run(self.run_id, status=status, finish_reason=reason, **self.counts())
+        runs.finish_run(self.store.engine, self.run_id, status=status, finish_reason=reason, **self.counts())

@@ -30,10 +30,13 @@ from watchdog.database import search
 from watchdog.database.db import make_engine
 from watchdog.identity.review import after_crawl
 from watchdog.items import ContractItem, InvalidItem
+from watchdog.normalise.dates import utcnow
 from watchdog.sources.ocds import Fetch, Portal, contract_items, notice_page, release_fingerprint, text, web_address
 from watchdog.sources.progress import releases_read
 from watchdog.sources.spiders.base import OCDSSpider
-from watchdog.storage.store import SILENT_INTERVALS_ABANDONED, Store, database_reason, utcnow
+from watchdog.storage import runs
+from watchdog.storage.runs import SILENT_INTERVALS_ABANDONED
+from watchdog.storage.store import Store, database_reason
 
 logger = logging.getLogger(__name__)
 PACKAGE_ARRAYS = {"releases.item": "release", "records.item": "record", "item": "a bare list"}
@@ -374,7 +377,7 @@ class Ingest:
 
     def abandon_killed_ingests(self) -> None:
         silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
-        for run_id, last_heard_at in self.store.abandon_silent_runs("ingest", silent_since):
+        for run_id, last_heard_at in runs.abandon_silent_runs(self.store.engine, "ingest", silent_since):
             logger.warning(
                 "ingest run %d was left running, with no progress since %s (killed?): marked abandoned",
                 run_id,
@@ -388,12 +391,15 @@ class Ingest:
         self.last_report = time.monotonic()
         counts = {"items_stored": summary.stored, "items_dropped": summary.dropped}
         try:
-            self.store.record_progress(summary.run_id, errors=summary.errors, warnings=summary.warnings, **counts)
+            runs.record_progress(
+                self.store.engine, summary.run_id, errors=summary.errors, warnings=summary.warnings, **counts
+            )
         except SQLAlchemyError as error:  # the database busy or away: the next batch tries again
             logger.warning("could not record the ingest's progress: %s", database_reason(error))
 
     def finish(self, summary: IngestSummary, status: str, reason: str) -> None:
-        self.store.finish_run(
+        runs.finish_run(
+            self.store.engine,
             summary.run_id,
             status=status,
             finish_reason=reason,
