@@ -4,6 +4,7 @@ rebuilt whole each time; nothing on PostgreSQL, whose users search a snapshot.""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import serco
 from click.testing import CliRunner
@@ -163,3 +164,42 @@ def test_the_db_search_index_command_builds_it(database_url, engine):
         assert result.output == (
             "search index built: 1 row in contracts_fts, 3 rows in enforcement_actions_fts, 1 row in incidents_fts\n"
         )
+
+
+def test_a_run_killed_before_its_refresh_is_caught_up_by_the_next_run_of_its_spider(tmp_path, monkeypatch):
+    """A run killed after writing, before its after-work: the next run of its spider, finding it abandoned, indexes
+    (and reviews) from the killed run's start, not only from its own."""
+    from watchdog.database import db
+
+    database_url = f"sqlite:///{tmp_path / 'watchdog.db'}"
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    settings = project_settings(database_url, {})
+    Ingest(database_url, settings).run([REALDATA / "cf_release_homes_england_deloitte_award.json"])
+    killed_at = utcnow() - timedelta(hours=2)
+    with monkeypatch.context() as killed:
+        killed.setattr(search, "refresh", lambda *_arguments, **_options: {})  # it died before this
+        Ingest(database_url, settings).run([REALDATA / "cf_release_mod_kpmg_award.json"])
+    with engine.begin() as connection:  # as kill -9 leaves it: running, silent for two hours
+        killed_run = connection.scalar(text("SELECT MAX(id) FROM crawl_runs"))
+        connection.execute(
+            text(
+                "UPDATE crawl_runs SET status = 'running', finished_at = NULL, started_at = :at, last_progress_at = :at"
+            ),
+            {"at": killed_at},
+        )
+        connection.execute(
+            text("UPDATE contracts SET last_seen_at = :at WHERE title LIKE '%Fresh Eyes%'"), {"at": killed_at}
+        )
+    assert found(engine, "contract", "Fresh Eyes Review") == []
+
+    Ingest(database_url, settings).run([REALDATA / "cf_release_guinness_hays_recruitment_award.json"])
+
+    assert titles(engine, found(engine, "contract", "Fresh Eyes Review")) == [
+        "CCS RM6187 Direct Award - LD Fresh Eyes Review"
+    ]
+    with engine.connect() as connection:
+        assert (
+            connection.scalar(text("SELECT status FROM crawl_runs WHERE id = :id"), {"id": killed_run}) == "abandoned"
+        )
+    engine.dispose()

@@ -75,6 +75,8 @@ class CrawlRunRecorder:
         self.store = Store(crawl_engine(crawler.settings))
         self.errors = ErrorCollector()
         self.run_id: int | None = None
+        # From when the after-work reads what was written: this run's start, or a killed run's it found.
+        self.written_since: datetime | None = None
         self.lock = ExitStack()
         self.progress_interval = crawler.settings.getfloat("WATCHDOG_PROGRESS_INTERVAL")
         self.progress: Any = None  # the looping call writing progress, from when the run is open
@@ -148,13 +150,15 @@ class CrawlRunRecorder:
 
     def abandon_silent_runs(self, spider_name: str) -> None:
         silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
-        for run_id, last_heard_at in runs.abandon_silent_runs(self.store.engine, spider_name, silent_since):
+        abandoned = runs.abandon_silent_runs(self.store.engine, spider_name, silent_since)
+        for run in abandoned:
             logger.warning(
                 "crawl run %d of %s was left running, with no progress since %s (killed?): marked abandoned",
-                run_id,
+                run.id,
                 spider_name,
-                last_heard_at.isoformat(timespec="seconds"),
+                run.last_heard_at.isoformat(timespec="seconds"),
             )
+        self.written_since = runs.catch_up_since(self.started_at, abandoned)
 
     def counts(self) -> dict[str, Any]:
         """The run's counts, first errors, Scrapy's counters and watermark, as its crawl_runs row holds them."""
@@ -191,12 +195,12 @@ class CrawlRunRecorder:
         logging.getLogger().removeHandler(self.errors)
         stats = self.crawler.stats
         try:
-            for name, count in after_crawl(self.store.engine, since=self.started_at).items():
+            for name, count in after_crawl(self.store.engine, since=self.written_since).items():
                 stats.set_value(f"watchdog/{name}", count)
         except Exception:  # the crawl's own record must still be closed
             logger.exception("applying identity decisions and groups after the crawl failed")
         try:
-            search.refresh(self.store.engine, since=self.started_at)
+            search.refresh(self.store.engine, since=self.written_since)
         except Exception:  # an index out of date is rebuilt by the next crawl; the record must still be closed
             logger.exception("rebuilding the search index after the crawl failed")
         errors = stats.get_value("log_count/ERROR", 0)

@@ -335,9 +335,9 @@ class Ingest:
     ) -> IngestSummary:
         """Ingest the files. `progress` is given the summary so far every 10,000 releases; with `show_progress`, a
         bar on standard error counts each file's releases instead."""
-        self.abandon_killed_ingests()
-        summary = IngestSummary(self.store.start_run("ingest", {"files": [str(p) for p in paths]}))
         started, started_at = time.monotonic(), utcnow()
+        written_since = runs.catch_up_since(started_at, self.abandon_killed_ingests())
+        summary = IngestSummary(self.store.start_run("ingest", {"files": [str(p) for p in paths]}))
         try:
             for path in paths:
                 summary.files += 1
@@ -364,8 +364,8 @@ class Ingest:
                     summary.error(f"{path}: none of its {releases} releases could be stored (see the warnings)")
             if summary.stored:  # a load changes the statistics the planner goes by; marking releases seen does not
                 self.store.analyze()
-            summary.counts = dict(self.store.counts) | after_crawl(self.store.engine, since=started_at)
-            search.refresh(self.store.engine, since=started_at)
+            summary.counts = dict(self.store.counts) | after_crawl(self.store.engine, since=written_since)
+            search.refresh(self.store.engine, since=written_since)
         except BaseException as error:  # the run's record is closed, whatever stopped it
             interrupted = isinstance(error, KeyboardInterrupt)
             summary.error(f"ingest {'interrupted' if interrupted else 'stopped'}: {type(error).__name__}: {error}")
@@ -375,14 +375,16 @@ class Ingest:
         self.finish(summary, "failed" if summary.errors else "finished", "finished")
         return summary
 
-    def abandon_killed_ingests(self) -> None:
+    def abandon_killed_ingests(self) -> list[runs.AbandonedRun]:
         silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
-        for run_id, last_heard_at in runs.abandon_silent_runs(self.store.engine, "ingest", silent_since):
+        abandoned = runs.abandon_silent_runs(self.store.engine, "ingest", silent_since)
+        for run in abandoned:
             logger.warning(
                 "ingest run %d was left running, with no progress since %s (killed?): marked abandoned",
-                run_id,
-                last_heard_at.isoformat(timespec="seconds"),
+                run.id,
+                run.last_heard_at.isoformat(timespec="seconds"),
             )
+        return abandoned
 
     def report_progress(self, summary: IngestSummary) -> None:
         """Write the counts so far to the run's row, at most every progress interval."""

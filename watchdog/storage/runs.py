@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, func, insert, select, update
 
@@ -71,20 +71,35 @@ def finish_run(engine: Engine, run_id: int, **counts: Any) -> None:
         )
 
 
-def abandon_silent_runs(engine: Engine, spider: str, silent_since: datetime) -> list[tuple[int, datetime]]:
+class AbandonedRun(NamedTuple):
+    id: int
+    started_at: datetime
+    last_heard_at: datetime
+
+
+def abandon_silent_runs(engine: Engine, spider: str, silent_since: datetime) -> list[AbandonedRun]:
     """Mark abandoned the spider's runs still `running` that have reported no progress since `silent_since`
-    (a killed process reports none): each ends when it last reported. Returns their ids and those times."""
+    (a killed process reports none): each ends when it last reported. Returns them."""
     last_heard = func.coalesce(crawl_runs.c.last_progress_at, crawl_runs.c.started_at)
     with engine.begin() as connection:
-        silent = connection.execute(
-            select(crawl_runs.c.id, last_heard).where(
-                crawl_runs.c.spider == spider, crawl_runs.c.status == "running", last_heard < silent_since
+        silent = [
+            AbandonedRun(*row)
+            for row in connection.execute(
+                select(crawl_runs.c.id, crawl_runs.c.started_at, last_heard).where(
+                    crawl_runs.c.spider == spider, crawl_runs.c.status == "running", last_heard < silent_since
+                )
             )
-        ).all()
-        for run_id, heard_at in silent:
+        ]
+        for run in silent:
             connection.execute(
                 update(crawl_runs)
-                .where(crawl_runs.c.id == run_id, crawl_runs.c.status == "running")
-                .values(status="abandoned", finished_at=heard_at)
+                .where(crawl_runs.c.id == run.id, crawl_runs.c.status == "running")
+                .values(status="abandoned", finished_at=run.last_heard_at)
             )
-    return [(run_id, heard_at) for run_id, heard_at in silent]
+    return silent
+
+
+def catch_up_since(started_at: datetime, abandoned: list[AbandonedRun]) -> datetime:
+    """From when a run's after-work (identity review, search index) must read what was written: its own start, or
+    that of a run of its spider it found killed, whose after-work never ran."""
+    return min([started_at, *(run.started_at for run in abandoned)])
