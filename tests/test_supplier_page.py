@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from html import unescape
@@ -254,3 +255,33 @@ def test_a_fine_reduced_on_appeal_counts_the_final_sum_and_shows_the_first_apart
     [entry] = timeline(html)
     assert "£80,000 fine (not added up: £200,000 before an appeal reduced it)" in entry
     assert bars(html, "penalties") == {2023: Decimal(80_000)}
+
+
+def test_an_award_two_members_won_is_the_groups_alone_and_shared_on_each_members_page(tmp_path):
+    """As the totals count it: on the group's page the award two of its members won is not marked shared, while
+    one shared with a supplier outside the group is; on a member's page both are shared."""
+    path = tmp_path / "watchdog.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    outsider = SupplierRef("Capita Business Services Ltd", company_number="02299747")
+    together = replace(serco.CONTACT_TRACING, suppliers=[serco.SERCO_LIMITED, serco.SERCO_GEOGRAFIX])
+    with_outsider = replace(
+        serco.CONTACT_TRACING, ocid="ocds-b5fd17-shared-outside", title="Shared outside", initial_value=Decimal(1000),
+        suppliers=[serco.SERCO_GEOGRAFIX, outsider],
+    )  # fmt: skip
+    Store(engine).write([*serco.GROUPS, together, with_outsider])
+    with engine.connect() as connection:
+        ids = dict(connection.exec_driver_sql("SELECT name, id FROM suppliers").all())
+    engine.dispose()
+    site = datasette_for(path, searchable=False)
+
+    group_page = get(site, f"/-/group/{ids['Serco Group plc']}").text
+    member_page = get(site, f"/-/supplier/{ids['SERCO LIMITED']}").text
+
+    [both] = [entry for entry in timeline(group_page) if "COVID-19 contact tracing service" in entry]
+    [outside] = [entry for entry in timeline(group_page) if "Shared outside" in entry]
+    assert "Shared by" not in both
+    assert "Shared by 2 suppliers: its value is a ceiling for all of them, not this group's." in outside
+    [member_entry] = timeline(member_page)
+    assert "Shared by 2 suppliers: its value is a ceiling for all of them, not this one's." in member_entry
+    assert re.findall(r'<span class="figure">([^<]+)</span>', group_page)[1] == pounds(Decimal("108000000"))

@@ -76,7 +76,7 @@ YEARS_SQL = f"""
 TIMELINE_SQL = """
     SELECT supplier_id, supplier_name, event_date, date_precision, date_text, event_type, event_id, event_kind,
            title, description, buyer_or_authority, amount, currency, amount_gbp, amount_kind, qualifier, basis,
-           source_url, evidence, suppliers_count, is_framework, shared_award
+           source_url, evidence, suppliers_count, is_framework
     FROM supplier_events
     WHERE {owner} = :owner
     ORDER BY event_date DESC, event_type, event_id, supplier_id, amount_kind
@@ -160,23 +160,28 @@ def amount_words(row) -> str:
     return f"{sum_words} {qualifier}" if qualifier.startswith("plus") else f"{qualifier} {sum_words}"
 
 
-def contract_note(row) -> str | None:
-    """What a reader must know before adding up a contract's value."""
+def contract_note(row, owners: int, whose: str) -> str | None:
+    """What a reader must know before adding up a contract's value, on the record (`whose`) of `owners` of its
+    suppliers (one, or a group's members): an award a group's members won together is the group's alone, as the
+    totals count it."""
     if row["basis"] != "official":
         return "Known from the news only: not counted in the totals."
     if row["is_framework"]:
         return "Framework or dynamic purchasing system: its value is a ceiling on call-offs, not money paid."
-    if row["shared_award"]:
-        return f"Shared by {row['suppliers_count']} suppliers: its value is a ceiling for all of them, not this one's."
+    if (row["suppliers_count"] or 0) > owners:
+        return f"Shared by {row['suppliers_count']} suppliers: its value is a ceiling for all of them, not {whose}."
     return None
 
 
-def timeline(rows) -> list[TimelineEntry]:
-    """The rows of supplier_events, newest first, one entry per fact."""
+def timeline(rows, whose: str) -> list[TimelineEntry]:
+    """The rows of supplier_events, newest first, one entry per fact, on the record `whose` ("this group's")."""
     entries: dict[tuple[str, int], TimelineEntry] = {}
+    contract_rows = {}
     for row in rows:
         entry = entries.get((row["event_type"], row["event_id"]))
         if entry is None:
+            if row["event_type"] == "contract":
+                contract_rows[(row["event_type"], row["event_id"])] = row
             entry = entries[(row["event_type"], row["event_id"])] = TimelineEntry(
                 when=when(row["event_date"], row["date_precision"], row["date_text"]),
                 event_type=row["event_type"],
@@ -188,13 +193,15 @@ def timeline(rows) -> list[TimelineEntry]:
                 source_url=web_address(row["source_url"]),  # never a javascript: link, whatever was stored
                 source_host=urlsplit(web_address(row["source_url"]) or "").hostname or "",
                 evidence=row["evidence"],
-                note=contract_note(row) if row["event_type"] == "contract" else None,
+                note=None,
             )
         entry.suppliers[row["supplier_id"]] = row["supplier_name"]
         kind = row["amount_kind"]
         if (row["amount"] is not None or row["amount_gbp"] is not None) and kind not in {a.kind for a in entry.amounts}:
             label = AMOUNT_LABELS.get(kind, (kind or "").replace("_", " "))
             entry.amounts.append(Amount(kind, label, amount_words(row)))
+    for key, row in contract_rows.items():  # once every owner naming it is known
+        entries[key].note = contract_note(row, len(entries[key].suppliers), whose)
     for entry in entries.values():
         # The penalty first, its costs after, and last the sum before appeal, which is in no total.
         entry.amounts.sort(key=lambda amount: (amount.kind == "fine_before_appeal", amount.kind == "costs"))
@@ -230,7 +237,7 @@ async def owner_page(datasette, database_name: str, database, record: dict, owne
     owner_id = record["supplier_id"] if owner == "supplier_id" else record["group_id"]
     name = record["supplier_name"] if owner == "supplier_id" else record["group_name"]
     rows = (await database.execute(TIMELINE_SQL.format(owner=owner), {"owner": owner_id, "limit": TIMELINE_ROWS})).rows
-    entries = timeline(rows)
+    entries = timeline(rows, "this one's" if owner == "supplier_id" else "this group's")
     if len(rows) == TIMELINE_ROWS:
         entries = entries[:-1]  # its rows may go on past the limit
     years, undated = year_totals((await database.execute(YEARS_SQL.format(owner=owner), {"owner": owner_id})).rows)
