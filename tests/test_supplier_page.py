@@ -285,3 +285,20 @@ def test_an_award_two_members_won_is_the_groups_alone_and_shared_on_each_members
     [member_entry] = timeline(member_page)
     assert "Shared by 2 suppliers: its value is a ceiling for all of them, not this one's." in member_entry
     assert re.findall(r'<span class="figure">([^<]+)</span>', group_page)[1] == pounds(Decimal("108000000"))
+
+
+def test_an_undated_fine_with_its_costs_is_one_entry_left_out_of_the_chart(tmp_path):
+    path = tmp_path / "watchdog.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    undated = replace(APPEALED_FINE, fact_key="hse:undated", action_date=None, amounts=[
+        Money(Decimal("40000"), "fine", text="£40,000"), Money(Decimal("2100"), "costs", text="£2,100"),
+    ])  # fmt: skip
+    Store(engine).write([APPEALED_FINE, undated])  # a dated fine, for a chart to show
+    with engine.connect() as connection:
+        [quenby] = connection.exec_driver_sql("SELECT id FROM suppliers").scalars()
+    engine.dispose()
+
+    html = get(datasette_for(path, searchable=False), f"/-/supplier/{quenby}").text
+
+    assert "1 entry has no date and is not in the chart." in unescape(re.sub(r"\s+", " ", html))

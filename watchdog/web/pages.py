@@ -58,7 +58,7 @@ MONTHS = "January February March April May June July August September October No
 # One row per fact of the record's owner, as the totals count them: a contract two members won is one fact, and
 # is the group's alone unless it names suppliers outside the group or sets up a framework (as database/totals.py).
 YEARS_SQL = f"""
-    SELECT substr(event_date, 1, 4) AS year, COUNT(*) AS facts,
+    SELECT substr(event_date, 1, 4) AS year, COUNT(DISTINCT event_type || ' ' || event_id) AS facts,
            ROUND(SUM(CASE WHEN event_type = 'contract' AND basis = 'official' AND shared_award = 0
                           THEN amount_gbp ELSE 0 END), 2) AS contracts_gbp,
            ROUND(SUM(CASE WHEN {PENALTY_AMOUNT} THEN amount_gbp ELSE 0 END), 2) AS penalties_gbp
