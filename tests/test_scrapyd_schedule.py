@@ -244,6 +244,20 @@ def test_the_news_goes_out_in_shards_spread_over_the_nodes_and_a_queued_shard_is
     assert all(form["jobid"].startswith(f"news_shard_{form['shard'][0]}_of_3.") for form in posted if "shard" in form)
 
 
+def test_a_shard_another_tool_posted_is_known_by_its_arguments(tmp_path, node_b):
+    node_b.jobs["pending"] = [
+        {"id": "0f3a9c", "project": "default", "spider": "news", "args": {"shard": "1/2"}, "settings": {}}
+    ]
+
+    result = schedule(node_b.url, schedule_file(tmp_path, "[news]\n"), "--news-shards", "2")
+
+    assert result.exit_code == 0, result.output
+    assert output_line(result.output, "news_shard_1_of_2") == (
+        f"{node_b.url}  news_shard_1_of_2  0f3a9c  already pending: not posted again"
+    )
+    assert [dict(form).get("shard") for form in node_b.posts] == ["2/2"]
+
+
 def test_an_argument_scrapyd_keeps_for_itself_is_refused_before_anything_is_posted(tmp_path, node_b):
     result = schedule(node_b.url, schedule_file(tmp_path, "[sfo_dpas]\npriority = 3\n"))
 

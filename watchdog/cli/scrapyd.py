@@ -10,6 +10,7 @@ import base64
 import json
 import sys
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -130,6 +131,7 @@ class Job:
     started: datetime | None = None
     finished: datetime | None = None
     pid: int | None = None
+    arguments: dict[str, str] = field(default_factory=dict)  # Scrapyd lists a pending job's
 
     def row(self) -> list[object]:
         return [self.node, self.spider, self.id, self.state, shown(self.started), shown(self.finished), self.pid or ""]
@@ -149,7 +151,8 @@ def shown(moment: datetime | None) -> str:
 
 def listed_job(node: Node, state: str, job: dict) -> Job:
     started, finished = node_time(job.get("start_time")), node_time(job.get("end_time"))
-    return Job(node.url, job["spider"], job["id"], state, started, finished, job.get("pid"))
+    arguments = {name: str(value) for name, value in (job.get("args") or {}).items()}
+    return Job(node.url, job["spider"], job["id"], state, started, finished, job.get("pid"), arguments)
 
 
 def node_jobs(node: Node, project: str | None = None) -> list[Job]:
@@ -169,7 +172,11 @@ def crawl_key(crawl: ScheduledCrawl) -> str:
 
 
 def job_key(job: Job) -> str:
-    """A listed job's crawl_key: a shard's job id starts with it (news_shard_2_of_4.<hex>)."""
+    """A listed job's crawl_key: from its arguments where Scrapyd lists them (a pending job's), else from its id,
+    which names the shard of a job this command posted (news_shard_2_of_4.<hex>)."""
+    if job.arguments.get("shard"):
+        with suppress(ValueError):  # another tool's job with a shard the spider would refuse
+            return crawl_key(ScheduledCrawl(job.spider, job.arguments))
     return job.id.partition(".")[0] if job.id.startswith(f"{job.spider}_shard_") else job.spider
 
 
