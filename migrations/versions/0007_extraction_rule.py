@@ -20,7 +20,7 @@ SOURCE_TABLES = ('contract_sources', 'enforcement_action_sources', 'incident_sou
 def upgrade() -> None:
     for table in SOURCE_TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('extraction_rule', sa.String(length=100), nullable=True, comment='For a fact read from the news: the extraction rule that read it (watchdog/news/extraction_rules.py).'))
+            batch_op.add_column(sa.Column('extraction_rule', sa.String(length=100), nullable=True, comment='For a fact read from the news: the extraction rule that read it (watchdog/extraction_rules.py).'))
 
 
 def downgrade() -> None:

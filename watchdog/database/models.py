@@ -621,7 +621,7 @@ class SourceLink(Seen):
     )
     extraction_rule: Mapped[str | None] = mapped_column(
         String(100),
-        comment="For a fact read from the news: the extraction rule that read it (watchdog/news/extraction_rules.py).",
+        comment="For a fact read from the news: the name of the extraction rule that read it.",
     )
 
 
