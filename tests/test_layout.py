@@ -33,21 +33,25 @@ def package_member(name: str) -> str:
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
-    """(line, module) for every watchdog module the file imports."""
+    """(line, module) for every watchdog module the file imports, relative imports resolved."""
+    package = module_name(path).split(".")[: -1 if path.name != "__init__.py" else None]
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "watchdog":
-            if node.module == "watchdog":  # a module or folder of the package, else one of its own constants
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            if module == "watchdog":  # a module or folder of the package, else one of its own constants
                 found += [(node.lineno, package_member(alias.name)) for alias in node.names]
-            else:
-                found.append((node.lineno, node.module))
+            elif module.split(".")[0] == "watchdog":
+                found.append((node.lineno, module))
         elif isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names if alias.name.split(".")[0] == "watchdog"]
     return found
 
 
 def module_name(path: Path) -> str:
-    return ".".join(("watchdog", *path.relative_to(PACKAGE).with_suffix("").parts))
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(("watchdog", *(parts[:-1] if parts[-1] == "__init__" else parts)))
 
 
 def test_every_module_is_in_a_stage_or_the_shared_ground():
@@ -65,9 +69,18 @@ def test_no_folder_imports_one_above_it():
     assert upward == []
 
 
-def test_the_rule_sees_an_upward_import(tmp_path):
-    """The check itself: a storage module importing a spider is caught."""
-    written = tmp_path / "upward.py"
-    written.write_text("from watchdog.sources.spiders.base import WatchdogSpider\nfrom watchdog import DATA_DIR\n")
-    assert [(line, part_of(module)) for line, module in imports_of(written)] == [(1, "sources"), (2, "__init__")]
-    assert rank("sources") > rank("storage") > rank("database") > rank("items")
+def test_the_rule_sees_an_upward_import(tmp_path, monkeypatch):
+    """The check itself, on a storage module that imports a spider three ways."""
+    folder = tmp_path / "watchdog" / "storage"
+    folder.mkdir(parents=True)
+    written = folder / "upward.py"
+    written.write_text(
+        "from watchdog.sources.spiders.base import WatchdogSpider\n"
+        "from ..sources import ocds\n"
+        "from . import store\n"
+        "from watchdog import DATA_DIR\n"
+    )
+    monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path / "watchdog")
+    found = [(line, part_of(module)) for line, module in imports_of(written)]
+    assert found == [(1, "sources"), (2, "sources"), (3, "storage"), (4, "__init__")]
+    assert [line for line, part in found if rank(part) > rank("storage")] == [1, 2]

@@ -2,7 +2,7 @@
 
 The same fact told by several outlets gets the same key (supplier, kind, sum, year), so it is stored once
 with several sources; the store also folds a reported enforcement action into the authority's own record of
-it (watchdog/storage/store.py, `Store._as_known_action`).
+it (watchdog/storage/events.py, `as_known_action`).
 """
 
 from __future__ import annotations

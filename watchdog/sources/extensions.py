@@ -12,19 +12,16 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.asyncio import create_looping_call
-from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from watchdog.console import first_line
 from watchdog.database import search
 from watchdog.database.db import crawl_engine
 from watchdog.database.locks import AlreadyRunning, crawl_lock
-from watchdog.database.models import CrawlRun
 from watchdog.identity.review import after_crawl
 from watchdog.normalise.dates import utcnow
 from watchdog.storage import runs
 from watchdog.storage.documents import news_memory
-from watchdog.storage.runs import SILENT_INTERVALS_ABANDONED
 from watchdog.storage.store import Store, database_reason
 
 logger = logging.getLogger(__name__)
@@ -119,7 +116,7 @@ class CrawlRunRecorder:
         self.progress.start(self.progress_interval, now=False)
 
     def record_skipped_run(self, spider: Spider, refusal: str) -> None:
-        """One row, started and ended at once, for a crawl its spider's lock refused: it read and wrote nothing."""
+        """Say why the crawl does not start, and record it skipped; the refusal stands even if it cannot be recorded."""
         if self.crawler.settings.getbool(LOG_REFUSAL_SETTING, True):
             logger.warning("%s", refusal)
         self.crawler.stats.set_value("watchdog/status", SKIPPED)
@@ -130,26 +127,14 @@ class CrawlRunRecorder:
             logger.error("could not record the skipped crawl: %s", database_reason(error))
 
     def insert_skipped_run(self, spider: Spider, refusal: str) -> None:
-        with self.store.engine.begin() as connection:
-            self.run_id = connection.execute(
-                insert(CrawlRun.__table__)
-                .values(
-                    spider=spider.name,
-                    arguments=getattr(spider, "arguments", None) or None,
-                    started_at=self.started_at,
-                    finished_at=self.started_at,
-                    last_progress_at=self.started_at,
-                    status=SKIPPED,
-                    finish_reason=SKIPPED,
-                    error_summary=refusal,
-                    round_started_at=round_started_at(),
-                )
-                .returning(CrawlRun.id)
-            ).scalar_one()
+        arguments = getattr(spider, "arguments", None)
+        self.run_id = runs.record_skipped_run(
+            self.store.engine, spider.name, arguments, self.started_at, refusal, round_started_at()
+        )
         self.crawler.stats.set_value("watchdog/crawl_run_id", self.run_id)
 
     def abandon_silent_runs(self, spider_name: str) -> None:
-        silent_since = utcnow() - timedelta(seconds=SILENT_INTERVALS_ABANDONED * self.progress_interval)
+        silent_since = utcnow() - timedelta(seconds=runs.SILENT_INTERVALS_ABANDONED * self.progress_interval)
         abandoned = runs.abandon_silent_runs(self.store.engine, spider_name, silent_since)
         for run in abandoned:
             logger.warning(

@@ -10,18 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
 
 from watchdog.database.awards import refresh_awards
-from watchdog.database.models import (
-    Buyer,
-    Contract,
-    ContractRelease,
-    ContractSource,
-    ContractSupplier,
-)
+from watchdog.database.models import Buyer, Contract, ContractRelease, ContractSource, ContractSupplier
 from watchdog.database.upsert import ids_by_key, matching, upsert, upsert_ids
-from watchdog.items import (
-    BuyerRef,
-    ContractItem,
-)
+from watchdog.items import BuyerRef, ContractItem
 from watchdog.normalise.money import amount_in_gbp
 from watchdog.normalise.names import name_key
 from watchdog.storage.batch import Batch, in_rounds

@@ -7,13 +7,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, select
 from w3lib.url import canonicalize_url
 
-from watchdog.database.models import (
-    Document,
-)
+from watchdog.database.models import Document
 from watchdog.database.upsert import upsert_ids
-from watchdog.items import (
-    SourceDocument,
-)
+from watchdog.items import SourceDocument
 
 documents = Document.__table__
 

@@ -21,10 +21,7 @@ from watchdog.database.models import (
     IncidentSource,
 )
 from watchdog.database.upsert import LOOKUP_CHUNK, upsert, upsert_ids
-from watchdog.items import (
-    EnforcementItem,
-    IncidentItem,
-)
+from watchdog.items import EnforcementItem, IncidentItem
 from watchdog.normalise.money import amount_in_gbp
 from watchdog.storage.batch import Batch
 

@@ -7,9 +7,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from watchdog.database.models import (
-    CrawlRun,
-)
+from watchdog.database.models import CrawlRun
 from watchdog.normalise.dates import utcnow
 
 crawl_runs = CrawlRun.__table__
@@ -31,6 +29,33 @@ def start_run(
                 arguments=arguments or None,
                 started_at=utcnow(),
                 status="running",
+                round_started_at=round_started_at,
+            )
+            .returning(crawl_runs.c.id)
+        ).scalar_one()
+
+
+def record_skipped_run(
+    engine: Engine,
+    spider: str,
+    arguments: dict[str, Any] | None,
+    at: datetime,
+    refusal: str,
+    round_started_at: datetime | None,
+) -> int:
+    """One row, started and ended at once, for a crawl its spider's lock refused: it read and wrote nothing."""
+    with engine.begin() as connection:
+        return connection.execute(
+            insert(crawl_runs)
+            .values(
+                spider=spider,
+                arguments=arguments or None,
+                started_at=at,
+                finished_at=at,
+                last_progress_at=at,
+                status="skipped",
+                finish_reason="skipped",
+                error_summary=refusal,
                 round_started_at=round_started_at,
             )
             .returning(crawl_runs.c.id)

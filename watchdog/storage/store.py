@@ -20,14 +20,7 @@ from watchdog.database import totals
 from watchdog.database.db import in_transaction
 from watchdog.identity.groups import join_group, record_past_membership
 from watchdog.identity.resolver import SupplierResolver
-from watchdog.items import (
-    ContractItem,
-    EnforcementItem,
-    FactItem,
-    GroupMembershipItem,
-    IncidentItem,
-    SupplierRef,
-)
+from watchdog.items import ContractItem, EnforcementItem, FactItem, GroupMembershipItem, IncidentItem, SupplierRef
 from watchdog.normalise.dates import utcnow
 from watchdog.storage.batch import Batch
 from watchdog.storage.contracts import RecentFingerprints, stored_fingerprints, touch_releases, write_contracts
