@@ -28,7 +28,8 @@ from watchdog.console import (
 )
 from watchdog.database import db
 from watchdog.database.locks import AlreadyRunning
-from watchdog.sources.extensions import LOG_REFUSAL_SETTING, SKIPPED
+from watchdog.sources.extensions import LOG_REFUSAL_SETTING
+from watchdog.storage.runs import SKIPPED
 
 
 @dataclass

@@ -18,11 +18,10 @@ from watchdog.cli.scrapyd import SCRAPYD_OPTION, read_nodes
 from watchdog.console import EXIT_WORK_FAILED, counted, verbosity
 from watchdog.database.models import CrawlRun
 from watchdog.database.readonly import duration_text, parse_duration, read_only_connection
+from watchdog.storage.runs import SKIPPED
 
 CLEAN = "finished"
 RUNNING = "running"
-# A crawl its spider's lock refused: it says nothing of the spider's health, so it counts neither as clean nor failing.
-SKIPPED = "skipped"
 NO_CRAWL_YET = "no crawl has run on this database"
 crawl_runs = CrawlRun.__table__
 RUN_COLUMNS = (

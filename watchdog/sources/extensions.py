@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 ERRORS_KEPT = 20
 INTERRUPTED_REASONS = {"shutdown", "cancelled"}
-SKIPPED = "skipped"
 NOT_STARTED = "not_started"  # the lock could not be taken, or the run not opened: the database failed
 # False when the program running the crawl says itself why it did not start (`watchdog crawl`'s one Error line).
 LOG_REFUSAL_SETTING = "WATCHDOG_LOG_REFUSAL"
@@ -92,7 +91,7 @@ class CrawlRunRecorder:
             self.lock.enter_context(crawl_lock(self.crawler.settings.get("WATCHDOG_DATABASE_URL"), lock_name(spider)))
         except AlreadyRunning as refusal:
             self.record_skipped_run(spider, str(refusal))
-            raise CloseSpider(SKIPPED) from refusal
+            raise CloseSpider(runs.SKIPPED) from refusal
         except Exception as error:
             logger.error("the crawl did not start: its lock could not be taken: %s", first_line(error))
             raise CloseSpider(NOT_STARTED) from error
@@ -119,7 +118,7 @@ class CrawlRunRecorder:
         """Say why the crawl does not start, and record it skipped; the refusal stands even if it cannot be recorded."""
         if self.crawler.settings.getbool(LOG_REFUSAL_SETTING, True):
             logger.warning("%s", refusal)
-        self.crawler.stats.set_value("watchdog/status", SKIPPED)
+        self.crawler.stats.set_value("watchdog/status", runs.SKIPPED)
         self.crawler.stats.set_value("watchdog/refusal", refusal)
         try:
             self.insert_skipped_run(spider, refusal)
@@ -171,7 +170,7 @@ class CrawlRunRecorder:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         with self.lock:
-            if self.run_id is not None and reason != SKIPPED:  # a skipped run's row is written already
+            if self.run_id is not None and reason != runs.SKIPPED:  # a skipped run's row is written already
                 self.close_run(reason)
 
     def close_run(self, reason: str) -> None:

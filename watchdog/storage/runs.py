@@ -13,26 +13,29 @@ from watchdog.normalise.dates import utcnow
 crawl_runs = CrawlRun.__table__
 
 
+# A crawl its spider's lock refused: recorded, and counted neither as clean nor as failing.
+SKIPPED = "skipped"
 # A run still `running` that has reported no progress for this many progress intervals was killed.
 SILENT_INTERVALS_ABANDONED = 10
+
+
+def insert_run(engine: Engine, **values: Any) -> int:
+    with engine.begin() as connection:
+        return connection.execute(insert(crawl_runs).values(**values).returning(crawl_runs.c.id)).scalar_one()
 
 
 def start_run(
     engine: Engine, spider: str, arguments: dict[str, Any] | None = None, round_started_at: datetime | None = None
 ) -> int:
     """Open a crawl_runs row (of the `crawl --all` round started at `round_started_at`, if any); its id."""
-    with engine.begin() as connection:
-        return connection.execute(
-            insert(crawl_runs)
-            .values(
-                spider=spider,
-                arguments=arguments or None,
-                started_at=utcnow(),
-                status="running",
-                round_started_at=round_started_at,
-            )
-            .returning(crawl_runs.c.id)
-        ).scalar_one()
+    return insert_run(
+        engine,
+        spider=spider,
+        arguments=arguments or None,
+        started_at=utcnow(),
+        status="running",
+        round_started_at=round_started_at,
+    )
 
 
 def record_skipped_run(
@@ -44,22 +47,18 @@ def record_skipped_run(
     round_started_at: datetime | None,
 ) -> int:
     """One row, started and ended at once, for a crawl its spider's lock refused: it read and wrote nothing."""
-    with engine.begin() as connection:
-        return connection.execute(
-            insert(crawl_runs)
-            .values(
-                spider=spider,
-                arguments=arguments or None,
-                started_at=at,
-                finished_at=at,
-                last_progress_at=at,
-                status="skipped",
-                finish_reason="skipped",
-                error_summary=refusal,
-                round_started_at=round_started_at,
-            )
-            .returning(crawl_runs.c.id)
-        ).scalar_one()
+    return insert_run(
+        engine,
+        spider=spider,
+        arguments=arguments or None,
+        started_at=at,
+        finished_at=at,
+        last_progress_at=at,
+        status=SKIPPED,
+        finish_reason=SKIPPED,
+        error_summary=refusal,
+        round_started_at=round_started_at,
+    )
 
 
 def last_watermark(engine: Engine, spider: str) -> datetime | None:
