@@ -26,11 +26,13 @@ from watchdog.news.extraction_rules import (
     KEPT_WHOLE,
     Found,
     facts_in_sentence,
+    figures_in,
     incidents_beside,
     value_stated_next,
 )
 from watchdog.news.extraction_rules import ENFORCEMENT as ENFORCEMENT_CATEGORY
 from watchdog.news.extraction_rules import INCIDENT as INCIDENT_CATEGORY
+from watchdog.news.learned import Label, features, model
 from watchdog.normalise.dates import ReportedDate, parse_date
 from watchdog.normalise.money import Amount, find_amounts
 from watchdog.normalise.names import main_name, short_name
@@ -162,6 +164,8 @@ def language():
     for word in KEPT_WHOLE:
         for form in (word, word.capitalize()):
             pipeline.tokenizer.add_special_case(form, [{"ORTH": form}])
+    for unit in ("m", "k"):  # "£68.5m." at a sentence's end: the full stop is not part of the sum
+        pipeline.tokenizer.add_special_case(f"{unit}.", [{"ORTH": unit}, {"ORTH": "."}])
     if not Language.has_factory(SUMS_AS_WORDS):
         Language.component(SUMS_AS_WORDS, func=sums_as_words)
     pipeline.add_pipe(SUMS_AS_WORDS, first=True)
@@ -183,10 +187,18 @@ def sums_as_words(doc):
     return doc
 
 
-def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> list[Fact]:
-    """Every fact the text states about a known supplier, each with its passage and rule. Give a Mentions built
-    once when reading many texts: it compiles the names of every known supplier."""
-    mentions = suppliers if isinstance(suppliers, Mentions) else Mentions(suppliers)
+@dataclass
+class Reading:
+    """A text read for facts: its sentences, who each names or refers to, and the parse of those worth parsing."""
+
+    sentences: list[str]
+    named: list[list[Mention]]  # per sentence: the suppliers it names or refers to
+    beside: dict[int, KnownSupplier]  # sentences naming no one, beside one supplier's, that may tell its incident
+    docs: dict = field(default_factory=dict)  # sentence index: its spaCy Doc
+
+
+def read(text: str, mentions: Mentions) -> Reading:
+    """Split the text, find who each sentence is about, and parse the sentences that are about a supplier."""
     split = sentences(text)
     named_by_sentence: list[list[Mention]] = []
     focus: KnownSupplier | None = None
@@ -220,20 +232,73 @@ def extract_facts(text: str, suppliers: Mentions | Iterable[KnownSupplier]) -> l
     for index, supplier in named_ahead(split, named_by_sentence, mentions).items():
         match = INDEFINITE.match(split[index])
         named_by_sentence[index] = [Mention(match.start(1), match.end(1), supplier, referred=True, ahead=True)]
-    wanted = [i for i, named in enumerate(named_by_sentence) if named]
     beside = {i: supplier for i, supplier in neighbours_of_one(split, named_by_sentence, mentions).items()
               if BESIDE_WORDS.search(split[i])}  # fmt: skip
-    facts: list[Fact] = []
-    parsed = sorted([*wanted, *beside])
+    parsed = sorted([*(i for i, named in enumerate(named_by_sentence) if named), *beside])
     docs = dict(zip(parsed, language().pipe(split[i] for i in parsed), strict=True))
-    for index in wanted:
-        for found in facts_in_sentence(docs[index], named_by_sentence[index]):
-            facts.append((index, fact_of(found, split, index, named_by_sentence[index])))
-    for index, supplier in beside.items():
+    return Reading(split, named_by_sentence, beside, docs)
+
+
+def extract_facts(
+    text: str, suppliers: Mentions | Iterable[KnownSupplier], labels: Iterable[Label] | None = None
+) -> list[Fact]:
+    """Every fact the text states about a known supplier, each with its passage and rule. Give a Mentions built
+    once when reading many texts: it compiles the names of every known supplier. The learned labels are the
+    shipped model's unless given."""
+    mentions = suppliers if isinstance(suppliers, Mentions) else Mentions(suppliers)
+    reading = read(text, mentions)
+    facts = facts_by_rules(reading)
+    facts += facts_learned(reading, facts, model() if labels is None else labels)
+    return [fact for index, fact in facts if not told_again(fact, index, facts)]
+
+
+def supplier_sentences(reading: Reading) -> Iterable[tuple[int, KnownSupplier, list[tuple[int, int]]]]:
+    """Each sentence about a supplier: its index, the supplier and where the sentence names or refers to it."""
+    for index, named in enumerate(reading.named):
+        spans: dict[KnownSupplier, list[tuple[int, int]]] = {}
+        for mention in named:
+            spans.setdefault(mention.supplier, []).append((mention.start, mention.end))
+        for supplier, where in spans.items():
+            yield index, supplier, where
+
+
+def facts_learned(reading: Reading, facts: list[tuple[int, Fact]], labels: Iterable[Label]) -> list[tuple[int, Fact]]:
+    """Facts the learned labels are confident a sentence states and that neither the rules nor an earlier
+    label found within two sentences of it."""
+    labels = list(labels)
+    added: list[tuple[int, Fact]] = []
+    for index, supplier, spans in supplier_sentences(reading) if labels else ():
+        found = features(reading.docs[index], spans)
+        for label in labels:
+            key = (label.category, label.kind, supplier.name)
+            if label.probability(found) < label.threshold or any(
+                (fact.category, fact.kind, fact.supplier) == key and abs(other - index) <= 2
+                for other, fact in [*facts, *added]
+            ):
+                continue
+            fact = Fact(*key, reading.sentences[index], date=date_in(reading.sentences[index]),
+                        rule=f"learned:{label.category}/{label.kind}")  # fmt: skip
+            if label.category == INCIDENT_CATEGORY:
+                fact.figures = figures_in(reading.docs[index])
+            if index > 0 and all(mention.referred for mention in reading.named[index] if mention.supplier == supplier):
+                fact.sentence = f"{reading.sentences[index - 1]} {fact.sentence}"
+            added.append((index, fact))
+    return added
+
+
+def facts_by_rules(reading: Reading) -> list[tuple[int, Fact]]:
+    """The rules' facts, each with the index of the sentence that states it."""
+    split, named_by_sentence, docs = reading.sentences, reading.named, reading.docs
+    facts: list[tuple[int, Fact]] = []
+    for index, named in enumerate(named_by_sentence):
+        if named:
+            for found in facts_in_sentence(docs[index], named):
+                facts.append((index, fact_of(found, split, index, named)))
+    for index, supplier in reading.beside.items():
         if responsible_beside(index, supplier, split, facts, named_by_sentence):
             for found in incidents_beside(docs[index], supplier):
                 facts.append((index, fact_beside(found, split, index, named_by_sentence)))
-    return [fact for index, fact in facts if not told_again(fact, index, facts)]
+    return facts
 
 
 # Words of the incidents a sentence beside the supplier's may tell (a cheap test before parsing it).

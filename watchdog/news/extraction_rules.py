@@ -99,7 +99,8 @@ PERSON_NOUNS = {"man", "woman", "worker", "employee", "prisoner", "detainee", "p
                 "cleaner", "driver", "labourer", "operative", "contractor", "engineer", "teenager", "father",
                 "mother", "asylum", "seeker", "migrant", "tenant", "staff", "colleague"}  # fmt: skip
 TARGET_NOUNS = {"target", "deadline", "appointment", "visit", "call", "screening", "slot", "standard", "milestone",
-                "kpi", "measure", "requirement", "assessment", "date", "obligation", "benchmark"}  # fmt: skip
+                "kpi", "measure", "requirement", "assessment", "date", "obligation", "benchmark",
+                "indicator"}  # fmt: skip
 DELIVER_VERBS = {"deliver", "meet", "provide", "supply", "hit", "achieve", "perform", "complete", "comply",
                  "process", "answer", "staff", "fill", "recruit", "carry", "hand", "maintain", "pay", "respond",
                  "fulfil", "fulfill", "fit", "replace", "repair", "fix", "collect", "clean", "finish", "install",
@@ -790,7 +791,8 @@ def fine_noun(token, sentence):
     if not (token.pos_ in ("NOUN", "PROPN") or misread) or lemma(token) not in FINE_NOUNS:
         return
     if told_before(token) and not any(t.i in sentence.money for t in token.subtree):
-        return  # "as well as the fine on KPMG": told already
+        if lemma(token.head) not in REDUCING_VERBS:
+            return  # "as well as the fine on KPMG": told already; "the fine on KPMG was cut to £3m" tells it
     frame = token.head if misread and token.dep_ == "amod" and token.head.i in sentence.money else token
     if token.dep_ in ("nmod", "compound") and lemma(token.head) in PENALTY_NOUNS:
         frame = token.head  # "a £19.2m penalty and £3.7m costs", parsed as the costs' modifier
@@ -804,13 +806,12 @@ def costs_noun(token, sentence):
         return
     if token.dep_ == "dobj" and lemma(token.head) == "pay" or token.dep_ in ("conj", "npadvmod", "appos"):
         yield noun_frame_actors(token, sentence), [token], False
-    elif (
-        token.dep_ == "pobj"
-        and token.head.lower_ in ("in", "towards", "toward", "for")
-        and lemma(token.head.head) in ("pay", "order", "contribute")
-    ):
+    elif token.dep_ == "pobj" and token.head.lower_ in ("in", "towards", "toward", "for"):
         verb = token.head.head  # "paid £45,000 in costs", "paid a further £5.9m towards the agency's costs"
-        yield subjects(verb), [token, verb], False
+        if verb.i in sentence.money and verb.dep_ == "dobj":
+            verb = verb.head  # "ordered to pay £240,000 in costs", the parse hanging "in costs" on the sum
+        if lemma(verb) in ("pay", "order", "contribute"):
+            yield subjects(verb), [token, verb], False
     elif token.dep_ == "dobj" and lemma(token.head) in ("cover", "meet") and lemma(token.head.head) == "pay":
         verb = token.head.head  # "ordered the auditors to pay £120,000 to cover the costs of the investigation"
         yield subjects(verb), [token, verb], False
@@ -848,9 +849,11 @@ def service_credit_noun(token, sentence):
 @rule("repayment.repaid", ENFORCEMENT, "repayment")
 def repaid(token, sentence):
     """ "Serco agreed to repay £68.5m", "G4S paid back £109m", "the firm refunded £2m"; not bonds or loans."""
-    back = lemma(token) in ("pay", "hand", "give") and any(p.lower_ == "back" for p in kids(token, "prt", "advmod"))
-    if lemma(token) not in ("repay", "refund", "reimburse") and not back:
-        return
+    back = lemma(token) in ("pay", "hand", "give") and any(
+        p.lower_ == "back" for p in kids(token, "prt", "advmod", "prep")
+    )
+    if lemma(token) not in ("repay", "refund", "reimburse") and not back or contract_object(token) is not None:
+        return  # not "Balfour was handed a £217m deal back in 2019"
     if any(lemma(o) in DEBT_NOUNS for o in token.subtree):
         return
     yield subjects(token), [token], False
@@ -1079,6 +1082,12 @@ def missed(token, sentence):
         and any(c.lower_ in ("could", "can", "ca") for c in token.children)
     ):
         yield subjects(token), [token], True
+    elif (
+        verb_lemma in ("meet", "hit", "achieve", "reach")
+        and any(c.dep_ == "neg" for c in token.children)
+        and any(lemma(o) in TARGET_NOUNS for o in kids(token, "dobj"))
+    ):
+        yield subjects(token), [token], True  # "it was not meeting the service standards"
 
 
 @rule("service_failure.not_received", INCIDENT, "service_failure")
@@ -1348,6 +1357,8 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
                 break
             current = current.head
         other = elliptical_supplier(sentence, span)
+        if owner is None and reduced_to(span):
+            owner = only_penalty(facts)  # "hit EY with a £500,000 fine, cut to £325,000": the fine's sum
         if owner is None:
             owner = nearest_fact(span.root, facts, loose=other is not None)
         if owner is None or owner.pooled or any(not_a_value(token) for token in path if token not in span):
@@ -1355,7 +1366,8 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
         if owner.shared and any(lemma(t) in TOGETHER for token in path for t in [token, *token.children]):
             continue  # "a combined total of £1.5m" for two
         beyond = [token for token in path if token not in span]
-        if partitive(beyond) or any(lemma(c) in ("combined", "joint") for t in path for c in kids(t, "amod")):
+        combined = any(lemma(c) in ("combined", "joint") for t in path for c in kids(t, "amod"))
+        if partitive(beyond) or combined and (owner.category != CONTRACT or owner.shared):
             continue  # "two of five contracts worth £2bn in all", "a combined fine of £500,000": not one fact's
         if owner.category == CONTRACT and any(lemma(t) in CEILINGS for t in path):
             continue  # "a place on the £750m framework": a ceiling its suppliers share, not this one's money
@@ -1425,6 +1437,11 @@ def partitive(path: list) -> bool:
         for c in [t, *t.children]
         if c.dep_ != "pobj" or c.head.lower_ != "of"
     )
+
+
+def only_penalty(facts: list[Found]) -> Found | None:
+    penalties = [fact for fact in facts if fact.category == ENFORCEMENT and fact.kind != "costs"]
+    return penalties[0] if len(penalties) == 1 else None
 
 
 def reduced_to(span) -> bool:
@@ -1504,9 +1521,20 @@ def figures_in(doc) -> list[Figure]:
 
 # The sentence after a fact that gives its sum: it opens on the thing told before ("The contract", "This
 # extension", "Under the agreement", "It") and values it ("worth", "valued at", "comes to", "is £7m").
-TOLD_BEFORE = r"^(?:Under |Together, |In all, |In total, )?(?:the|this|that|these|those|its|it|they|their|both)\b"
+TOLD_BEFORE = r"(?:Under |Together, |In all, |In total, )?(?:the|this|that|these|those|its|it|they|their|both)\b"
+# "Running to 2021, the extension is worth": a leading phrase before the thing told before
+LEADING_PHRASE = r"(?:(?:Running|Starting|Lasting|From|Beginning|Covering) [^,.;£]{0,60},\s+)?"
+VALUE_FIRST = re.compile(r"^(?:Worth|Valued at|Estimated at|With a value of)\s+(?:about |around |up to |some )?$")
+TOLD_BEFORE_CONTRACT = re.compile(
+    r"^[^,]{0,30},\s+(?:the|this|that|its)\s+(?:[\w-]+\s+){0,2}?(?:contracts?|deals?|extensions?|renewals?|"
+    r"agreements?)\b",
+    re.IGNORECASE,
+)  # "Worth £42 million, the extension keeps..."
+CONTRACT_AFTER_SUM = re.compile(
+    r"^(?:\s+[\w-]+){0,2}?\s+(?:contracts?|deals?|extensions?|renewals?|agreements?)\b", re.IGNORECASE
+)
 VALUE_WORDS = re.compile(
-    r"\b(?:worth|valued|value|values|total(?:s|ling|ing|led|ed)?|comes? to|amounts? to|costs?|turnover|"
+    r"\b(?:worth|valued|value|values|estimated at|total(?:s|ling|ing|led|ed)?|comes? to|amounts? to|costs?|turnover|"
     r"price|(?:is|are|was|were) (?:about |around |nearly |almost |over |up to )?£)",
     re.IGNORECASE,
 )
@@ -1527,14 +1555,19 @@ PENALTY_WORDS = {
 def value_stated_next(sentence: str, kind: str = "award") -> Amount | None:
     """A fact's sum given in the sentence after it: "The contract, which has a total value of about £7m, runs to
     2030.", "The extension is worth £140m.", "The £14.4m fine was issued by a tribunal."."""
-    opening = re.match(TOLD_BEFORE + r"[^.;]{0,90}", sentence, re.IGNORECASE)
     amounts = find_amounts(sentence)
-    if opening is None or not amounts:
+    if not amounts:
+        return None
+    if kind == "award" and VALUE_FIRST.match(sentence[: amounts[0].start]):
+        return amounts[0] if TOLD_BEFORE_CONTRACT.match(sentence[amounts[0].end :]) else None
+    opening = re.match(LEADING_PHRASE + TOLD_BEFORE + r"[^.;]{0,90}", sentence, re.IGNORECASE)
+    if opening is None:
         return None
     before_sum = sentence[: amounts[0].start]
     if kind == "award":
         valued = VALUE_WORDS.search(sentence[: amounts[0].end]) and CONTRACT_WORDS.search(before_sum)
-        return amounts[0] if valued else None
+        named_by_sum = CONTRACT_AFTER_SUM.match(sentence[amounts[0].end :])  # "Under the £64m contract, ..."
+        return amounts[0] if valued or named_by_sum else None
     words = PENALTY_WORDS.get(kind)
     if words is None:
         return None
