@@ -23,7 +23,7 @@ def facts(text):
     """(category, kind, supplier, first amount, rule) of each fact read from the text."""
     return sorted(
         (f.category, f.kind, f.supplier.split()[0], f.amounts[0].amount if f.amounts else None, f.rule.split("+")[0])
-        for f in extract_facts(text, KNOWN)
+        for f in extract_facts(text, KNOWN, labels=[])
     )
 
 
@@ -215,6 +215,38 @@ READS = [
     ("Both Serco and G4S made repayments after the audit.",
      [("enforcement", "repayment", "G4S", None, "repayment.noun"),
       ("enforcement", "repayment", "Serco", None, "repayment.noun")]),
+    ("Serco agreed to pay back £68.5m.", [("enforcement", "repayment", "Serco", 68_500_000, "repayment.repaid")]),
+    ("The regulator hit Kier with a £500,000 fine, cut to £325,000 for its admissions.",
+     [("enforcement", "fine", "Kier", 325_000, "fine.noun")]),
+    ("The fine on Capita was cut to £3m from £4m because it settled.",
+     [("enforcement", "fine", "Capita", 3_000_000, "fine.noun")]),
+    ("Kier was also ordered to pay £240,000 in costs.", [("enforcement", "costs", "Kier", 240_000, "costs.noun")]),
+    ("Mitie was given a two-year extension to its cleaning contract. Worth £42m, the extension runs to 2027.",
+     [("contract", "award", "Mitie", 42_000_000, "award.passive_recipient")]),
+    ("Capita has won a contract to run the service. Running from May 2025 to May 2030, the deal is worth £85m.",
+     [("contract", "award", "Capita", 85_000_000, "award.won")]),
+    ("Kier has been appointed to build the prison. The £54m contract will replace the old jail.",
+     [("contract", "award", "Kier", 54_000_000, "award.appointed")]),
+    ("Kier has signed two building contracts with the ministry, worth a combined £101m.",
+     [("contract", "award", "Kier", 101_000_000, "award.won")]),
+    ("Serco was fined £350,000 after a cleaner was hit by a reversing lorry.",
+     [("enforcement", "fine", "Serco", 350_000, "fine.verb"), ("incident", "death_or_injury", "Serco", None,
+                                                                 "death_or_injury")]),
+    ("Kier was fined £2m after a reversing wagon ran over a worker at its depot.",
+     [("enforcement", "fine", "Kier", 2_000_000, "fine.verb"), ("incident", "death_or_injury", "Kier", None,
+                                                                 "death_or_injury")]),
+    ("A prison run by G4S has been criticised by the chief inspector of prisons for high levels of drug use.",
+     [("incident", "inspection_failure", "G4S", None, "inspection_failure.found")]),
+    ("Capita consistently missed more than half of its performance indicators.",
+     [("incident", "service_failure", "Capita", None, "service_failure.missed")]),
+    ("The contract ended because Mitie was not meeting the service standards.",
+     [("incident", "service_failure", "Mitie", None, "service_failure.missed")]),
+    ("Serco often did not have enough staff to cover the clinical shifts.",
+     [("incident", "service_failure", "Serco", None, "service_failure.understaffed")]),
+    ("The out-of-hours service run by Serco was short-staffed.",
+     [("incident", "service_failure", "Serco", None, "service_failure.understaffed")]),
+    ("Thousands of letters were delayed because of an error at Capita.",
+     [("incident", "service_failure", "Capita", None, "service_failure.understaffed")]),
 ]  # fmt: skip
 
 IGNORES = [
@@ -260,6 +292,12 @@ IGNORES = [
     "Amey has allegedly been fined £48.5m.",  # an allegation
     "Fujitsu is set to receive £180m to extend its contract.",  # a purpose, under a hedge
     "The firm's former partner, who was separately fined £150,000, left Kier.",  # a person's fine
+    "Serco said the worker was hit by the decision.",  # hit by no thing
+    "Inspectors criticised the ministry for its handling of the Serco contract.",  # the ministry is criticised
+    "Capita was never short of staff.",  # a denial
+    "Serco denied that the service was understaffed.",  # a denial
+    "The council said payments to Serco were delayed.",  # the supplier's own money, not its failure
+    "Mitie said it would not miss its targets.",  # a promise
 ]
 
 
@@ -274,13 +312,14 @@ def test_a_rule_does_not_read_what_did_not_happen_or_was_not_theirs(text):
 
 
 def test_an_incident_keeps_how_many_were_affected():
-    (fact,) = extract_facts("Serco shared the email addresses of almost 300 contact tracers.", KNOWN)
+    (fact,) = extract_facts("Serco shared the email addresses of almost 300 contact tracers.", KNOWN, labels=[])
     assert [(f.value, f.qualifier, f.unit) for f in fact.figures] == [(300, "almost", "contact tracers")]
 
 
 def test_a_fact_keeps_the_passage_and_the_rule():
-    (fact,) = extract_facts("Northgate's site manager admitted two charges. The company was fined £40,000.", KNOWN)
-    assert fact.sentence == "Northgate's site manager admitted two charges. The company was fined £40,000."
+    text = "Northgate's site manager admitted two charges. The company was fined £40,000."
+    (fact,) = extract_facts(text, KNOWN, labels=[])
+    assert fact.sentence == text
     assert fact.rule == "fine.verb"
 
 
@@ -313,11 +352,17 @@ def test_another_pipeline_can_be_named_and_a_missing_one_is_explained(monkeypatc
 
 
 def test_a_sum_said_without_a_currency_sign_is_pounds_inferred():
-    (fact,) = extract_facts("The ICO fined Capita 14m for failing to keep people's data safe.", KNOWN)
+    (fact,) = extract_facts("The ICO fined Capita 14m for failing to keep people's data safe.", KNOWN, labels=[])
     assert (fact.kind, fact.amounts[0].amount, fact.amounts[0].currency_inferred) == ("fine", 14_000_000, True)
 
 
 def test_a_supplier_named_only_in_the_next_sentence_is_kept_in_the_passage():
     text = "A company running a care home has been fined £10,000. The council said Mitie runs the home."
-    (fact,) = extract_facts(text, KNOWN)
+    (fact,) = extract_facts(text, KNOWN, labels=[])
     assert (fact.supplier, fact.sentence, fact.amounts[0].amount) == ("Mitie Group plc", text, 10_000)
+
+
+def test_a_deal_handed_back_in_time_is_no_repayment():
+    assert [f.kind for f in extract_facts("Kier was handed a £217m deal back in 2019.", KNOWN, labels=[])] != [
+        "repayment"
+    ]

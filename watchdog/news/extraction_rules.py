@@ -71,6 +71,7 @@ HEDGE_NOUNS = {"talk", "plan", "bid", "proposal", "negotiation", "consultation",
 BUYERS = {"department", "ministry", "trust", "government", "nhs", "dwp", "moj", "mod", "army", "navy"}
 PUBLIC_BODIES = BUYERS | {"state", "council", "office", "authority", "minister", "secretary", "moj"}
 LOCAL_COUNCIL = {"city", "county", "district", "borough", "town", "parish", "metropolitan"}
+CENSURING_VERBS = {"criticise", "criticize", "condemn", "slam", "lambast", "castigate", "blast", "censure"}
 FINDING_VERBS = {"find", "judge", "deem", "condemn", "criticise", "criticize", "brand", "say", "warn", "report",
                  "conclude", "describe", "reveal", "uncover", "highlight", "set", "rate", "identify"}  # fmt: skip
 INSPECTORS = {"inspector", "inspectorate", "ofsted", "cqc", "inspection", "report", "watchdog", "regulator",
@@ -114,6 +115,11 @@ FAILING_KINDS = {"quality", "service", "significant", "systemic", "repeated", "w
                  "operational", "performance", "safety", "care"}  # fmt: skip
 BODY_PARTS = {"head", "leg", "arm", "hand", "foot", "feet", "back", "neck", "chest", "body", "finger", "eye", "toe",
               "face", "spine", "skull", "shoulder", "knee", "hip"}  # fmt: skip
+# What hits a person in an accident at work ("hit by a reversing lorry", "struck by a falling pallet").
+STRIKING_THINGS = {"lorry", "truck", "vehicle", "van", "wagon", "cart", "car", "bus", "train", "forklift", "crane",
+                   "digger", "excavator", "machine", "machinery", "load", "beam", "pipe", "block", "object", "debris",
+                   "tree", "bale", "pallet", "skip", "tractor", "dumper", "loader", "bucket", "gate", "door", "slab",
+                   "sheet", "panel", "girder", "plant", "roller", "mower", "vessel"}  # fmt: skip
 STRIKE_VERBS = {"fall", "strike", "hit", "land", "crush", "trap", "pin", "topple", "collapse", "drop", "swing"}
 BAD_TONE = {"damning", "scathing", "critical", "highly", "excoriating", "withering"}  # "a damning inspection found"
 NOTHING_DONE = {"dead", "nothing", "not", "never", "no", "fictitious", "phantom", "nonexistent", "non-existent",
@@ -1025,11 +1031,18 @@ def lost_a_limb(token) -> bool:
 
 
 def struck_someone(token) -> bool:
-    """ "a block fell onto a worker's leg", "the crane swung back, striking him on the head": something hit a
-    person or a person's body."""
-    if lemma(token) not in STRIKE_VERBS or token.pos_ != "VERB":
+    """ "a block fell onto a worker's leg", "the crane swung back, striking him on the head", "a cleaner was hit
+    by a reversing lorry", "a wagon ran over a worker": something hit a person or a person's body."""
+    run_over = lemma(token) == "run" and any(p.lower_ == "over" for p in kids(token, "prt", "prep"))
+    if lemma(token) not in STRIKE_VERBS and not run_over or token.pos_ != "VERB":
         return False
-    struck = kids(token, "dobj") + objects_of(token, "on", "onto", "upon")
+    if is_passive(token) and any(lemma(p) in PERSON_NOUNS for p in kids(token, "nsubjpass")):
+        moving = ("reversing", "falling", "moving")
+        return any(lemma(a) in STRIKING_THINGS or any(c.lower_ in moving for c in a.children)
+                   for a in objects_of(token, "by"))  # fmt: skip
+    struck = kids(token, "dobj") + objects_of(token, "on", "onto", "upon", "over")
+    if run_over:
+        return any(lemma(t) in PERSON_NOUNS for t in struck)
     return any(
         lemma(t) in BODY_PARTS
         and any(lemma(p) in PERSON_NOUNS or p.pos_ in ("PROPN", "PRON") for p in kids(t, "poss"))
@@ -1048,7 +1061,10 @@ def struck_someone(token) -> bool:
 def harmed(token, sentence):
     """ "A Serco worker was killed", "a detainee died at a G4S-run centre", "deaths in Serco custody"; never
     shares or profits that "fell"."""
-    fell = lemma(token) == "fall" and any(lemma(s) in PERSON_NOUNS for s in kids(token, "nsubj"))
+    fell = lemma(token) == "fall" and any(
+        lemma(s) in PERSON_NOUNS or s.lower_ in ("he", "she") and kids(token, "prep", "npadvmod")
+        for s in kids(token, "nsubj")
+    )  # "he fell about 3.9 metres to the floor"
     harm = lemma(token) in HARM_VERBS and token.pos_ == "VERB" or lemma(token) in HARM_NOUNS and token.pos_ == "NOUN"
     if not (fell or harm or struck_someone(token) or lost_a_limb(token)):
         return
@@ -1137,6 +1153,39 @@ def failure_noun(token, sentence):
     yield actors, [token], True
 
 
+STAFF_NOUNS = {"staff", "officer", "worker", "employee", "nurse", "doctor", "gp", "guard", "driver", "carer",
+               "personnel", "clinician", "assessor", "people"}  # fmt: skip
+UNDERSTAFFED = {"understaffed", "under-staffed", "short-staffed"}
+DELAYABLE = {"letter", "payment", "appointment", "assessment", "decision", "result", "claim", "application",
+             "referral", "operation", "collection", "delivery", "grant", "benefit", "test", "repair"}  # fmt: skip
+
+
+@rule("service_failure.understaffed", INCIDENT, "service_failure")
+def understaffed(token, sentence):
+    """ "the Serco-run service was understaffed", "Serco did not have enough staff", "short of staff", "letters
+    were delayed" (of the supplier the clause hangs from)."""
+    short_staffed = token.lower_ == "staffed" and any(c.lower_ in ("short", "under") for c in token.children)
+    if (
+        lemma(token) in UNDERSTAFFED
+        or short_staffed
+        or token.lower_ == "short"
+        and any(lemma(p) in STAFF_NOUNS for p in objects_of(token, "of"))
+    ):
+        holder = token.head if token.dep_ in ("acomp", "conj") else token
+        if not any(c.dep_ == "neg" or c.lower_ == "never" for c in [*holder.children, *token.children]):
+            yield kids(holder, "nsubj", "nsubjpass") or subjects(holder), [token], True
+    elif lemma(token) == "have" and any(c.dep_ == "neg" for c in token.children):
+        staff = [o for o in kids(token, "dobj") if lemma(o) in STAFF_NOUNS]
+        if any(lemma(c) in ("enough", "sufficient") for o in staff for c in o.children):
+            yield subjects(token), [token], True
+    elif lemma(token) == "delay" and is_passive(token):
+        delayed = [t for s in kids(token, "nsubjpass") for t in [s, *objects_of(s, "of")]]  # "thousands of letters"
+        if any(lemma(t) in DELAYABLE for t in delayed) and not any(
+            t.i in sentence.owner for s in delayed for t in s.subtree
+        ):  # not "payments to Serco were delayed"
+            yield objects_of(token, "by"), [token], True
+
+
 @rule("inspection_failure", INCIDENT, "inspection_failure")
 def inspection(token, sentence):
     """ "A G4S-run prison was rated inadequate", "inspectors found Serco's centre unsafe", "rated 'requires
@@ -1159,9 +1208,11 @@ def inspectors_found(token, sentence):
     if not any(lemma(t) in INSPECTORS for s in speakers for t in s.subtree if t not in own_words):
         return
     tone = any(lemma(c) in BAD_TONE for s in speakers for c in s.children)
+    found = kids(token, "dobj", "nsubjpass") + [s for c in kids(token, "ccomp") for s in subjects(c)]
+    if lemma(token) in CENSURING_VERBS:  # "criticised the G4S-run prison", not "criticised the ministry over Serco"
+        tone = tone or any(t.i in sentence.owner for f in found for t in f.subtree)
     if not tone and not any(lemma(t) in BAD_FINDINGS for t in token.subtree):
         return
-    found = kids(token, "dobj", "nsubjpass") + [s for c in kids(token, "ccomp") for s in subjects(c)]
     yield found or [t for t in token.subtree if t.i in sentence.owner], [token], True
 
 
@@ -1193,7 +1244,7 @@ def other_incident(token, sentence):
 
 
 WILL_RULES = {"award.under_new_deal"}  # "Under the new deal, Sodexo will provide meals"
-INABILITY_RULES = {"service_failure.missed", "service_failure.not_received"}
+INABILITY_RULES = {"service_failure.missed", "service_failure.not_received", "service_failure.understaffed"}
 AT_ITS_PLACE = {"inspection_failure", "other", "death_or_injury"}  # "a riot at the G4S-run jail"
 RUNS_A_PLACE = re.compile(r"-run\b|\b(?:run|operated|managed) by\b", re.IGNORECASE)
 CONTEXT_WITH_ACTORS = {"death_or_injury", "inspection_failure", "data_breach"}  # the hurt, the inspected, hackers
