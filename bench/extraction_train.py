@@ -54,7 +54,8 @@ LEARNED = [
     ("enforcement", "other"),
 ]
 REGULARISATION = 1.0  # scikit-learn's C: smaller is simpler
-THRESHOLD = 0.7
+THRESHOLD = 0.8
+MIN_COUNT = 2  # a feature seen in one sentence only teaches nothing general
 
 
 @dataclass
@@ -115,8 +116,9 @@ def train(units: list[Unit], threshold: float) -> list[Label]:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    seen = Counter(feature for unit in units for feature in unit.features)
     vectoriser = DictVectorizer()
-    matrix = vectoriser.fit_transform([dict.fromkeys(unit.features, 1) for unit in units])
+    matrix = vectoriser.fit_transform([{f: 1 for f in unit.features if seen[f] >= MIN_COUNT} for unit in units])
     names = vectoriser.get_feature_names_out()
     labels = []
     for category, kind in LEARNED:
@@ -125,7 +127,7 @@ def train(units: list[Unit], threshold: float) -> list[Label]:
             continue
         fitted = LogisticRegression(C=REGULARISATION, max_iter=2000).fit(matrix, target)
         weights = {
-            str(name): round(float(w), 4) for name, w in zip(names, fitted.coef_[0], strict=True) if abs(w) >= 1e-3
+            str(name): round(float(w), 4) for name, w in zip(names, fitted.coef_[0], strict=True) if abs(w) >= 0.01
         }
         labels.append(Label(category, kind, round(float(fitted.intercept_[0]), 4), weights, threshold))
     return labels

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog import DATA_DIR
+from watchdog.news.extraction_rules import lemma
 from watchdog.normalise.money import find_amounts
 
 MODEL_FILE = DATA_DIR / "extraction_model.json"
@@ -32,36 +33,36 @@ def features(doc, spans: list[tuple[int, int]]) -> list[str]:
     """The features of a parsed sentence about one supplier, named or referred to at these character spans."""
     sums = [(amount.start, amount.end) for amount in find_amounts(doc.text)]
     supplier_tokens = {token.i for start, end in spans for token in doc if start <= token.idx < end}
-    words = []
-    for token in doc:
-        if token.is_punct or token.is_space:
-            continue
+
+    def word(token) -> str:
+        """A token's lemma, or its class where the word itself would not generalise: a supplier, a sum, a name."""
         if token.i in supplier_tokens:
-            words.append("<supplier>")
-        elif any(start <= token.idx < end for start, end in sums):
-            words.append("<money>")
-        elif token.ent_type_ in ("PERSON", "ORG", "GPE") or token.like_num:
-            words.append(NAMED_ENTITIES.get(token.ent_type_, "<num>"))
-        else:
-            words.append(token.lemma_.lower())
-    found = {f"w:{word}" for word in words}
+            return "<supplier>"
+        if any(start <= token.idx < end for start, end in sums):
+            return "<money>"
+        if token.ent_type_ in ("PERSON", "ORG", "GPE") or token.like_num:
+            return NAMED_ENTITIES.get(token.ent_type_, "<num>")
+        return lemma(token)
+
+    words = [word(token) for token in doc if not (token.is_punct or token.is_space)]
+    found = {f"w:{w}" for w in words}
     found |= {f"b:{first}_{second}" for first, second in zip(words, words[1:], strict=False)}
     found.add(f"sums:{min(len(sums), 2)}")
     heads = [token for token in doc if token.i in supplier_tokens and token.head.i not in supplier_tokens]
     for head in heads or [doc[:].root]:
         found.add(f"dep:{head.dep_}")
         for depth, above in enumerate(list(head.ancestors)[:4]):
-            found.add(f"up:{above.lemma_.lower()}")
+            found.add(f"up:{word(above)}")
             if depth == 0:
-                found.add(f"up0:{head.dep_}:{above.lemma_.lower()}")
+                found.add(f"up0:{head.dep_}:{word(above)}")
         verb = next((above for above in head.ancestors if above.pos_ in ("VERB", "AUX")), None)
         if verb is not None:
-            found.add(f"verb:{verb.lemma_.lower()}")
-            found |= {f"verb_neg:{verb.lemma_.lower()}" for child in verb.children if child.dep_ == "neg"}
+            found.add(f"verb:{word(verb)}")
+            found |= {f"verb_neg:{word(verb)}" for child in verb.children if child.dep_ == "neg"}
             found |= {f"verb_modal:{child.lower_}" for child in verb.children if child.lower_ in MODALS}
-            found |= {f"verb_obj:{child.lemma_.lower()}" for child in verb.children if child.dep_ in ("dobj", "attr")}
+            found |= {f"verb_obj:{word(child)}" for child in verb.children if child.dep_ in ("dobj", "attr")}
     root = doc[:].root
-    found.add(f"root:{root.lemma_.lower()}")
+    found.add(f"root:{word(root)}")
     found |= {f"root_modal:{child.lower_}" for child in root.children if child.lower_ in MODALS}
     found |= {"root_neg" for child in root.children if child.dep_ == "neg"}
     return sorted(found)
