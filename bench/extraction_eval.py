@@ -1,6 +1,6 @@
 """Precision and recall of watchdog.news.extraction.extract_facts on a labelled set written apart from it.
 
-    python bench/extraction_eval.py [--verbose] [--data bench/extraction_eval.jsonl]
+    python bench/extraction_eval.py [--verbose] [--rules-only] [--data bench/extraction_eval.jsonl]
 
 Each line of extraction_eval.jsonl is one news-style sentence (or two, the second referring back with "the firm",
 "the company", "it"), the facts it states and a note. About 45% of the items state facts; the rest state none
@@ -136,6 +136,7 @@ def main() -> None:
         "--suppliers", type=Path, help="the known suppliers, as JSON [{name, aliases}] (default: the list above)"
     )
     parser.add_argument("--verbose", action="store_true", help="list the misses and false positives")
+    parser.add_argument("--rules-only", action="store_true", help="without the learned labels")
     args = parser.parse_args()
 
     known = known_suppliers(args.suppliers) if args.suppliers else SUPPLIERS
@@ -144,7 +145,7 @@ def main() -> None:
     expected_n, predicted_n, correct_n = Counter(), Counter(), Counter()
     report, warnings, negatives_hit = [], [], 0
     for item in items:
-        predicted = extract_facts(item["text"], suppliers)
+        predicted = extract_facts(item["text"], suppliers, labels=[] if args.rules_only else None)
         pairs, misses, false_positives = pair(item["expected"], predicted)
         for fact in item["expected"]:
             expected_n.update(groups(fact["category"], fact["kind"]))

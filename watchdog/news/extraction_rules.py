@@ -443,6 +443,8 @@ def governing_verbs(token) -> Iterator[tuple[Any, str]]:
             return
         if current.dep_ == "conj" and kids(current, "nsubj", "nsubjpass"):
             return  # "The HSE investigated, and the firm was fined": a clause of its own
+        if current.dep_ == "conj" and any(a.lower_ in ("has", "have", "had") for a in kids(current, "aux")):
+            return  # "will get no compensation and has made a settlement": its own tense, its own statement
         via, current = "xcomp" if purpose else current.dep_, current.head
         if current.pos_ not in ("VERB", "AUX", "ADJ"):
             return
@@ -567,15 +569,18 @@ def award_passive_recipient(token, sentence):
 def award_contract_to(token, sentence):
     """ "The contract was awarded to Serco", "contracts have been awarded to Acme, Brill and Corvin", "the deal
     went to Serco", "the council awarded the contract to Mitie"."""
-    if lemma(token) not in AWARD_VERBS | {"go", "pass", "transfer"}:
-        return
+    if lemma(token) not in AWARD_VERBS | {"go", "pass", "transfer", "outsource"}:
+        return  # "This £91m contract was outsourced by the government to Sopra Steria"
     holders = kids(token, "nsubjpass", "dobj", "nsubj") or (subjects(token) if token.dep_ == "conj" else [])
     if token.dep_ == "acl":
         holders.append(token.head)  # "the £50m contract awarded to Serco"
     contract = next((c for c in holders if is_contract(c) or lemma(c) in ("money", "work")), None)
+    if contract is None and lemma(token) in AWARD_VERBS:  # "the last PIP and WCA assessment contract", read as PIP's
+        contract = next((a for h in holders for a in kids(h, "appos") if is_contract(a)), None)
     if contract is None:
         return
-    yield objects_of(token, "to"), [token, contract], False
+    by_to = [o for agent in objects_of(token, "by") for o in objects_of(agent, "to")]  # "by the council to Capita"
+    yield objects_of(token, "to") + by_to, [token, contract], False
 
 
 @rule("award.active_recipient", CONTRACT, "award")
@@ -587,9 +592,14 @@ def award_active_recipient(token, sentence):
     if contract is None:
         contract = next((t for d in kids(token, "dobj") for t in d.subtree if t.dep_ == "appos" and is_contract(t)),
                         None)  # fmt: skip
+    if contract is None:  # "awarded Costain a £210m design and build contract", parsed as a design
+        contract = next((t for d in kids(token, "dobj") for t in d.subtree if is_contract(t) and within_phrase(t, d)),
+                        None)  # fmt: skip
     if contract is None:
         return
-    recipients = [r for r in kids(token, "dative", "dobj") if r is not contract and r.dep_ != "prep"]
+    recipients = [r for r in kids(token, "dative", "dobj") if r.i != contract.i and r.dep_ != "prep"]
+    if not sentence.suppliers(recipients):
+        recipients = recipients_in(contract, token, sentence) or recipients
     headline = (token.tag_ == "VBN" or is_headline(sentence.doc) and token.tag_ == "VBD") and not kids(
         token, "aux", "auxpass"
     )
@@ -598,13 +608,27 @@ def award_active_recipient(token, sentence):
     yield [r for recipient in recipients for r in conjuncts(recipient)], [token, contract], False
 
 
+def recipients_in(contract, verb, sentence: Sentence) -> list:
+    """ "gave Serco, Clearsprings and Mears new contracts", parsed as the contract's modifiers: the suppliers
+    before the contract when the verb names no recipient with "to"."""
+    if objects_of(verb, "to") or kids(contract, "det"):
+        return []
+    phrase = [contract, *(d for d in kids(verb, "dobj") if d.is_ancestor(contract))]
+    modifiers = [m for t in phrase for m in kids(t, "nmod")]
+    modifiers += [m for c in modifiers for m in kids(c, "nmod")]  # "Serco, Clearsprings and Mears" in a chain
+    return [m for c in modifiers if c.i < contract.i and sentence.supplier(c) is not None for m in conjuncts(c)]
+
+
 @rule("award.appointed", CONTRACT, "award")
 def award_appointed(token, sentence):
     """ "Capita was appointed to run the scheme", "the council selected Kier as its contractor", "Serco has been
     re-appointed for a further five years"; never "appointed a chief executive"."""
     if lemma(token) not in APPOINT_VERBS:
         return
-    duty = any(lemma(x) in DUTY_VERBS for x in kids(token, "xcomp", "advcl"))
+    duty = any(  # "chose Kier to run the depots", "to take over its contract"; not "even though Arriva operates"
+        (lemma(x) in DUTY_VERBS or lemma(x) == "take" and taking_over(x)) and not kids(x, "nsubj", "mark")
+        for x in kids(token, "xcomp", "advcl")
+    )
     role = any(
         lemma(p) in ROLE_NOUNS | CONTRACT_NOUNS
         for prep in token.children if prep.dep_ == "prep" and prep.lower_ in ("as", "for", "on", "under", "to")
@@ -635,7 +659,7 @@ def award_won(token, sentence):
     amount = money_object(token, sentence)
     if contract is None and (amount is None or lemma(token) in NEEDS_CONTRACT_OBJECT):
         return
-    if lemma(token) == "take" and not any(p.lower_ == "on" for p in kids(token, "prt")):
+    if lemma(token) == "take" and not any(p.lower_ == "on" for p in kids(token, "prt")) and not took_over(token):
         return
     if lemma(token) == "pick" and not any(p.lower_ == "up" for p in kids(token, "prt")):
         return
@@ -645,19 +669,48 @@ def award_won(token, sentence):
     yield winners, [token, *(x for x in (contract, amount) if x is not None)], False
 
 
+def took_over(token) -> bool:
+    """ "Maximus took over the £595m contract from Atos": a contract taken over, told as done and as the news; not
+    "will take over", "takes over in September", a company taken over or "G4S, which took over the contract"."""
+    told = token.tag_ in ("VBD", "VBN") and token.dep_ not in ("relcl", "acl", "advcl")
+    return told and taking_over(token) and not is_passive(token)
+
+
+def taking_over(token) -> bool:
+    """ "take over the contract": a contract, not a company or a place."""
+    return any(p.lower_ == "over" for p in kids(token, "prt")) and contract_object(token) is not None
+
+
 @rule("award.agreed_with", CONTRACT, "award")
 def agreed_with(token, sentence):
-    """ "A £40m deal agreed with Serco", "NHS England has signed a contract with a Palantir-led consortium"."""
-    if lemma(token) not in ("agree", "sign", "strike", "ink", "seal"):
+    """ "A £40m deal agreed with Serco", "NHS England has signed a contract with a Palantir-led consortium", "the
+    Army entered into a partnership with Capita"."""
+    if lemma(token) not in ("agree", "sign", "strike", "ink", "seal", "enter"):
         return
     contract = contract_object(token) or (token.head if token.dep_ == "acl" and is_contract(token.head) else None)
+    if contract is None and lemma(token) == "enter":
+        contract = next((c for c in objects_of(token, "into") if is_contract(c)), None)
     if contract is None and any(is_contract(s) for s in kids(token, "nsubj", "nsubjpass")):
         contract = next(s for s in kids(token, "nsubj", "nsubjpass") if is_contract(s))
     if contract is None:
         return
     partners = objects_of(token, "with") + [p for prep in kids(contract, "prep") if prep.lower_ == "with"
                                             for p in kids(prep, "pobj")]  # fmt: skip
+    partners += [
+        p
+        for prep in kids(contract, "prep")
+        if prep.lower_ == "for"
+        for w in prep.subtree
+        if w.dep_ == "prep" and w.lower_ == "with"
+        for p in kids(w, "pobj")
+    ]  # "for services with Capita"
+    if token.dep_ == "acl" and token.tag_ == "VBN":
+        partners += objects_of(token, "by")  # "a five-year contract signed by Compass in 2004"
+        if contract.dep_ == "pobj" and contract.head.lower_ == "under" and contract.head.head.pos_ == "VERB":
+            partners += subjects(contract.head.head)  # "Under a £175m agreement signed in 2010, Steria moved..."
     if any(sentence.supplier(s) is not None for s in subjects(token)):
+        if lemma(token) == "enter":  # "Serco entered into a contract with the council"
+            yield subjects(token), [token, contract], True
         return  # the supplier signing with someone else is award.won's
     yield partners, [token, contract], True
 
@@ -682,8 +735,14 @@ def award_renewed(token, sentence):
 
 @rule("award.lost_to", CONTRACT, "award")
 def lost_to(token, sentence):
-    """ "Engie, which also bid for the contract, lost out to Mitie": the bidder it lost to won."""
-    if lemma(token) != "lose" or not any(p.lower_ == "out" for p in kids(token, "prt", "advmod")):
+    """ "Engie, which also bid for the contract, lost out to Mitie", "Serco lost the contract to Sodexo": the bidder
+    it lost to won."""
+    if lemma(token) != "lose":
+        return
+    if not any(p.lower_ == "out" for p in kids(token, "prt", "advmod")):
+        contract = contract_object(token)
+        if contract is not None and objects_of(token, "to"):
+            yield objects_of(token, "to"), [token, contract], False
         return
     if not any(is_contract(t) or lemma(t) in ("bid", "tender") for t in sentence.doc):
         return
@@ -720,8 +779,9 @@ def fine_verb(token, sentence):
     """ "Serco was fined £1m", "the regulator fined G4S £500,000", "Mitie was penalised"."""
     if lemma(token) not in ("fine", "penalise", "penalize") or token.pos_ not in ("VERB", "AUX"):
         return
-    actors = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj", "dative")
-    if not actors and is_passive(token):
+    passive = is_passive(token) or joined_to_passive(token)
+    actors = kids(token, "nsubjpass") if passive else kids(token, "dobj", "dative")
+    if not actors and passive:
         actors = subjects(token)
     headline = token.tag_ in ("VBN", "VBD") and not kids(token, "aux", "auxpass") and token.dep_ == "ROOT"
     headline = headline and is_headline(sentence.doc)
@@ -729,9 +789,37 @@ def fine_verb(token, sentence):
         actors = kids(token, "nsubj")  # a headline: "Serco fined £10,000 over neglect at asylum house"
     if any(a.lower_ in ("who", "whom") for a in actors):
         return  # "a retired partner at the firm, who was separately fined £150,000": a person's fine
+    if only_reported(token):
+        return
     named_after = [sentence.doc[a.i + 1] for a in actors if a.i + 1 < len(sentence.doc)]
     actors += [t for t in named_after if t.i in sentence.owner]  # "fined the construction group Interserve"
     yield [a for actor in actors for a in conjuncts(actor)], [token], False
+
+
+REPORTS = {"report", "rumour", "rumor", "suggestion", "claim", "allegation", "speculation"}
+
+
+def only_reported(verb) -> bool:
+    """ "G4S denied reports that it had been fined": what reports say, not what happened."""
+    current = verb
+    for _ in range(4):
+        if current.dep_ not in ("acl", "relcl", "ccomp", "conj", "xcomp") or current.head == current:
+            return False
+        current = current.head
+        if current.pos_ == "NOUN" and lemma(current) in REPORTS:
+            return True
+    return False
+
+
+def joined_to_passive(verb) -> bool:
+    """ "Deloitte was rapped and fined £500,000": a participle joined to a passive verb shares its passive."""
+    return (
+        verb.dep_ == "conj"
+        and verb.tag_ == "VBN"
+        and not kids(verb, "nsubj", "aux")
+        and verb.head.pos_ in ("VERB", "AUX")
+        and is_passive(verb.head)
+    )
 
 
 def noun_frame_actors(noun, sentence: Sentence) -> list:
@@ -770,6 +858,10 @@ def noun_frame_actors(noun, sentence: Sentence) -> list:
         return subjects(verb)
     if noun.dep_ == "pobj" and head.lower_ == "against" and lemma(head.head) in CHALLENGE_VERBS:
         return subjects(head.head)
+    if noun.dep_ == "pobj" and head.lower_ == "as" and any(c.lower_ == "well" for c in head.children):
+        clause = head.head  # "As well as the £130,000 fine, the firm was ordered to pay £220,000 in costs"
+        if clause.pos_ in ("VERB", "AUX") and not found:  # not "the fine on its subcontractor"
+            return kids(clause, "nsubjpass") if is_passive(clause) else subjects(clause)
     if noun.dep_ == "pobj" and head.lower_ == "of" and head.head.lower_ in ("top", "addition"):
         clause = head.head.head.head if head.head.head.pos_ == "ADP" else head.head.head  # "On top of the fine,"
         if clause.pos_ in ("VERB", "AUX"):
@@ -796,6 +888,8 @@ def fine_noun(token, sentence):
     misread = token.lower_ in ("fine", "fines") and token.i > 0 and token.i - 1 in sentence.money  # "a £4.4m fine"
     if not (token.pos_ in ("NOUN", "PROPN") or misread) or lemma(token) not in FINE_NOUNS:
         return
+    if re.search(r"\bnon\s*-\s*financial\b", token.doc[token.left_edge.i : token.i].text, re.IGNORECASE):
+        return  # "non-financial sanctions: a severe reprimand and a declaration", no fine
     if told_before(token) and not any(t.i in sentence.money for t in token.subtree):
         if lemma(token.head) not in REDUCING_VERBS:
             return  # "as well as the fine on KPMG": told already; "the fine on KPMG was cut to £3m" tells it
@@ -812,8 +906,18 @@ def costs_noun(token, sentence):
         return
     if token.dep_ == "dobj" and lemma(token.head) == "pay" or token.dep_ in ("conj", "npadvmod", "appos"):
         yield noun_frame_actors(token, sentence), [token], False
-    elif token.dep_ == "pobj" and token.head.lower_ in ("in", "towards", "toward", "for"):
+    elif token.dep_ == "pobj" and token.head.lower_ == "of" and lemma(token.head.head) == "all":
+        verb = token.head.head.head  # "will also pay all of executive counsel's costs"
+        if lemma(verb) == "pay" and token.head.head.dep_ == "dobj":
+            yield subjects(verb), [token, verb], False
+    elif token.dep_ == "pobj" and (
+        token.head.lower_ in ("in", "towards", "toward", "for")
+        or token.head.lower_ == "of"
+        and token.head.head.i in sentence.money  # "ordered to pay £500,000 of costs"
+    ):
         verb = token.head.head  # "paid £45,000 in costs", "paid a further £5.9m towards the agency's costs"
+        if verb.i in sentence.money and verb.dep_ == "conj" and verb.head.dep_ == "dobj":
+            verb = verb.head.head  # "agreed to pay a £19.2m penalty and £3.7m of the agency's costs"
         if verb.i in sentence.money and verb.dep_ == "dobj":
             verb = verb.head  # "ordered to pay £240,000 in costs", the parse hanging "in costs" on the sum
         if lemma(verb) in ("pay", "order", "contribute"):
@@ -821,6 +925,17 @@ def costs_noun(token, sentence):
     elif token.dep_ == "dobj" and lemma(token.head) in ("cover", "meet") and lemma(token.head.head) == "pay":
         verb = token.head.head  # "ordered the auditors to pay £120,000 to cover the costs of the investigation"
         yield subjects(verb), [token, verb], False
+
+
+PROCEEDINGS = {"investigation", "proceeding", "prosecution", "case", "tribunal", "hearing", "inquiry", "counsel"}
+
+
+def costs_of_proceedings(token) -> bool:
+    """ "the costs of the investigation", "executive counsel's costs": the costs of the case against the firm, a
+    fact even when no sum is given (not a business's own costs)."""
+    if lemma(token) != "cost" or token.tag_ != "NNS":
+        return False
+    return any(lemma(t) in PROCEEDINGS for o in objects_of(token, "of") + kids(token, "poss") for t in o.subtree)
 
 
 @rule("service_credit.withheld", ENFORCEMENT, "service_credit")
@@ -834,9 +949,15 @@ def withheld(token, sentence):
     if lemma(token) == "hold" and not any(p.lower_ == "back" for p in kids(token, "prt", "advmod")):
         return
     actors = objects_of(token, "from") + [o for p in objects_of(token, "in") for o in objects_of(p, "from")]
+    held = kids(token, "dobj") + objects_of(token, "of")  # "withheld £46,319 of payments from Capita"
+    actors += [o for p in held + [p for d in held for p in objects_of(d, "of")] for o in objects_of(p, "from")]
     actors += [o for pobj in actors for o in kids(pobj, "poss")]  # "withheld £2.4m in payments from Amey"
     if not actors:
         actors = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dative", "dobj")
+    if only_reported(token) or any(
+        c.lower_ == "no" for o in kids(token, "nsubjpass", "dobj") for c in o.children
+    ):  # "No payments have been withheld from Kier"
+        return
     yield actors, [token], True
 
 
@@ -852,6 +973,9 @@ def service_credit_noun(token, sentence):
     yield actors, [token], True
 
 
+PLEDGES = {"offer", "promise", "pledge", "vow", "volunteer"}
+
+
 @rule("repayment.repaid", ENFORCEMENT, "repayment")
 def repaid(token, sentence):
     """ "Serco agreed to repay £68.5m", "G4S paid back £109m", "the firm refunded £2m"; not bonds or loans."""
@@ -860,8 +984,10 @@ def repaid(token, sentence):
     )
     if lemma(token) not in ("repay", "refund", "reimburse") and not back or contract_object(token) is not None:
         return  # not "Balfour was handed a £217m deal back in 2019"
-    if any(lemma(o) in DEBT_NOUNS for o in token.subtree):
-        return
+    if token.dep_ == "xcomp" and lemma(token.head) in PLEDGES:
+        return  # "Having offered to repay £24m", "promised to hand back profits": not paid yet
+    if any(lemma(o) in DEBT_NOUNS and not (o.dep_ == "conj" and o.head.i in sentence.money) for o in token.subtree):
+        return  # a bond or a loan repaid; but "£108.9m plus tax" is the sum's tax
     yield subjects(token), [token], False
 
 
@@ -964,6 +1090,9 @@ def deferred_prosecution(token, sentence):
     yield actors, [token, *penalties], False
 
 
+DUTIES_HELD = {"responsibility", "running", "management", "control", "licence", "license", "role"}
+
+
 @rule("other.notice", ENFORCEMENT, "other")
 def notice(token, sentence):
     """ "The HSE served an improvement notice on Kier", "Serco was censured", "Mitie received a warning
@@ -974,8 +1103,13 @@ def notice(token, sentence):
             yield (kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj")), [token], False
         else:
             yield noun_frame_actors(token, sentence), [token], False
-    elif lemma(token) == "strip" and any(is_contract(p) for p in objects_of(token, "of")):
-        yield kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj"), [token], False
+    elif lemma(token) == "strip" and any(is_contract(p) or lemma(p) in DUTIES_HELD for p in objects_of(token, "of")):
+        stripped = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj")
+        if not stripped and token.dep_ == "acl":
+            stripped = [token.head]  # "Arriva, the operator stripped of the Mersey franchise"
+        elif not stripped and token.tag_ == "VBN":
+            stripped = kids(token, "nsubj")  # the same, read as a clause: "Arriva ... stripped of the franchise"
+        yield stripped, [token], False
 
 
 @rule("data_breach.exposed", INCIDENT, "data_breach")
@@ -1248,7 +1382,7 @@ INABILITY_RULES = {"service_failure.missed", "service_failure.not_received", "se
 AT_ITS_PLACE = {"inspection_failure", "other", "death_or_injury"}  # "a riot at the G4S-run jail"
 RUNS_A_PLACE = re.compile(r"-run\b|\b(?:run|operated|managed) by\b", re.IGNORECASE)
 CONTEXT_WITH_ACTORS = {"death_or_injury", "inspection_failure", "data_breach"}  # the hurt, the inspected, hackers
-UNPRICED = {"other", "fine", "repayment", "compensation"}  # kinds that are facts without their sums
+UNPRICED = {"other", "fine", "repayment", "compensation", "service_credit"}  # kinds that are facts without their sums
 
 
 def facts_in_sentence(doc, named: list) -> list[Found]:
@@ -1289,7 +1423,15 @@ def facts_in_sentence(doc, named: list) -> list[Found]:
     for fact in facts:
         if fact.category == INCIDENT:
             fact.figures = figures_in(doc)
-    return [fact for fact in facts if fact.category != ENFORCEMENT or fact.amounts or fact.kind in UNPRICED]
+    return [
+        fact
+        for fact in facts
+        if fact.category != ENFORCEMENT
+        or fact.amounts
+        or fact.kind in UNPRICED
+        or fact.kind == "costs"
+        and any(costs_of_proceedings(t) for t in fact.anchors)
+    ]
 
 
 BESIDE_KINDS = {"death_or_injury", "data_breach"}  # events told on their own, as a prosecution or a penalty tells them
@@ -1337,6 +1479,10 @@ def imposed_by_a_buyer(token) -> bool:
     imposers = ([] if is_passive(verb) else kids(verb, "nsubj")) + objects_of(verb, "by")
     imposers += [o for obj in kids(verb, "dobj") for o in objects_of(obj, "by")]  # "fined £500,000 by the council"
     home_office = any(lemma(t) == "office" and any(c.lower_ == "home" for c in t.children) for t in imposers)
+    home_office = home_office or any(  # "fined by the local authority"
+        lemma(t) == "authority" and any(c.lower_ in LOCAL_COUNCIL | {"local"} for c in kids(t, "amod", "compound"))
+        for t in imposers
+    )
     home_office = home_office or any(  # "Birmingham City Council", "the council"; not the Financial Reporting Council
         lemma(t) == "council"
         and (
@@ -1347,6 +1493,24 @@ def imposed_by_a_buyer(token) -> bool:
         for t in imposers
     )
     return home_office or any(lemma(t) in BUYERS or any(lemma(c) in BUYERS for c in t.subtree) for t in imposers)
+
+
+def under_the_contract(token) -> bool:
+    """ "fined £2.8m on its asylum housing contracts", "fined for contract breaches": a penalty under the
+    supplier's own contract, the buyer's deduction."""
+    frames = [token, *(o for o in kids(token, "dobj") if o.i != token.i)]  # "fined £2m for ...", however hung
+    for prep in (p for frame in frames for p in kids(frame, "prep")):
+        for pobj in (o for p in kids(prep, "pobj") for o in conjuncts(p)):
+            if prep.lower_ in ("on", "under") and is_contract(pobj) and lemma(pobj) not in CEILINGS:
+                return True
+            contractual = [c for c in pobj.children if c.dep_ in ("compound", "amod", "nmod")] + objects_of(pobj, "of")
+            if (
+                prep.lower_ in ("for", "over")
+                and lemma(pobj) == "breach"
+                and any(lemma(c) in ("contract", "contractual") for c in contractual)
+            ):
+                return True
+    return False
 
 
 PAID_BACK_TO = BUYERS | {"council", "taxpayer", "exchequer", "treasury", "hmrc", "justice"}
@@ -1360,7 +1524,7 @@ def paid_to_the_public(token) -> bool:
         verb = next((v for c in kids(token, "relcl", "acl") for v in [c] if lemma(v) in PAY_VERBS), None)
     if verb is None:
         return False
-    receivers = objects_of(verb, "to") + kids(verb, "dative")
+    receivers = objects_of(verb, "to") + kids(verb, "dative") + objects_of(token, "to")  # "a settlement to the DWP"
     receivers += [d for d in kids(verb, "dobj") if d.i != token.i and d.pos_ == "PROPN"]
     return any(lemma(t) in PAID_BACK_TO for r in receivers for t in r.subtree)  # a regulator passes redress on
 
@@ -1370,7 +1534,7 @@ def kind_in(kind: str, token, doc) -> str:
     buyer, is a deduction; compensation paid to a public body is a repayment."""
     if kind == "compensation" and lemma(token) != "redress" and paid_to_the_public(token):
         return "repayment"
-    if kind == "fine" and imposed_by_a_buyer(token):
+    if kind == "fine" and (imposed_by_a_buyer(token) or under_the_contract(token)):
         return "service_credit"
     if kind == "fine":
         words = {t.lower_ for t in doc}
@@ -1394,7 +1558,7 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
     ("£30m lower"), a company's turnover, or a total shared by several suppliers is no fact's."""
     anchors = {token.i: fact for fact in facts if fact.category != INCIDENT for token in fact.anchors}
     doc = sentence.doc
-    for amount in amounts:
+    for index, amount in enumerate(amounts):
         span = doc.char_span(amount.start, amount.end, alignment_mode="expand")
         if span is None:
             continue
@@ -1408,8 +1572,10 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
                 break
             current = current.head
         other = elliptical_supplier(sentence, span)
-        if owner is None and reduced_to(span):
+        if owner is None and reduced_to(span) and not reduces_another(sentence, facts, amounts[:index]):
             owner = only_penalty(facts)  # "hit EY with a £500,000 fine, cut to £325,000": the fine's sum
+        if owner is None and said_as(span) == "costs":
+            owner = only_costs(facts)  # "ordered an interim payment on account of costs of £2,275,000"
         if owner is None:
             owner = nearest_fact(span.root, facts, loose=other is not None)
         if owner is None or owner.pooled or any(not_a_value(token) for token in path if token not in span):
@@ -1433,6 +1599,8 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
         ]  # "£5.6m to cover the costs"
         costs_words = any(lemma(t) == "cost" and t.tag_ == "NNS" for t in path + of_costs)
         said = said_as(span)
+        if costs_words and (said == "penalty" or said != "costs" and costs_beside(span)):
+            costs_words = False  # "fined £190,000 plus £50,000 costs", "a penalty of £19.2m plus legal costs"
         if owner.category == ENFORCEMENT and owner.kind == "costs" and said == "penalty":
             owner = penalty_beside(owner, facts, doc[span.end] if span.end < len(doc) else span.root)
         kind = "costs" if owner.category == ENFORCEMENT and (costs_words or said == "costs") else None
@@ -1457,14 +1625,24 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
             owner.amounts.append(amount)
 
 
+def costs_beside(span) -> bool:
+    """ "£190,000 plus £50,000 costs": a sum joined to another that the word "costs" follows."""
+    doc = span.doc
+    return any(said_as(doc[c.i : c.i + 1]) == "costs" for c in span.root.conjuncts if c.i >= span.end)
+
+
 def said_as(span) -> str | None:
     """What the words right beside a sum call it, whatever the parse: "£3.7m costs", "£3.7m in costs", "a
     £19.2m penalty", "a penalty of £19.2m"."""
     doc = span.doc
     after = [lemma(t) for t in doc[span.end : span.end + 2]]
     before = [lemma(t) for t in doc[max(0, span.start - 2) : span.start]]
-    if after[:1] == ["cost"] or after[:1] in (["in"], ["of"]) and after[1:] == ["cost"]:
+    if after[:1] == ["cost"] or after[:1] in (["in"], ["of"]) and after[1:] == ["cost"] or before == ["cost", "of"]:
         return "costs"
+    if after[:1] == ["of"]:  # "£3.7m of the Serious Fraud Office's costs"
+        rest = [t for t in doc[span.end + 1 : span.end + 8] if t.dep_ not in ("det", "poss", "case", "compound")]
+        if rest and lemma(rest[0]) == "cost" and rest[0].tag_ == "NNS":
+            return "costs"
     if after[:1] and after[0] in FINE_NOUNS or before[-1:] == ["of"] and before[:1] and before[0] in FINE_NOUNS:
         return "penalty"
     return None
@@ -1488,6 +1666,20 @@ def partitive(path: list) -> bool:
         for c in [t, *t.children]
         if c.dep_ != "pobj" or c.head.lower_ != "of"
     )
+
+
+def reduces_another(sentence: Sentence, facts: list[Found], before: list[Amount]) -> bool:
+    """ "a £20,000 fine for the partner (reduced to £13,000)": the sum just before a reduced one was no fact's, so
+    the reduction is someone else's too (not "cut from £20m to £14.4m")."""
+    if not before or any(before[-1] in fact.amounts for fact in facts):
+        return False
+    span = sentence.doc.char_span(before[-1].start, before[-1].end, alignment_mode="expand")
+    return span is not None and not (span.root.dep_ == "pobj" and span.root.head.lower_ == "from")
+
+
+def only_costs(facts: list[Found]) -> Found | None:
+    costs = [fact for fact in facts if fact.category == ENFORCEMENT and fact.kind == "costs"]
+    return costs[0] if len(costs) == 1 else None
 
 
 def only_penalty(facts: list[Found]) -> Found | None:
@@ -1594,6 +1786,7 @@ CONTRACT_WORDS = re.compile(
     r"programmes?|projects?|services?|it|they)\b",
     re.IGNORECASE,
 )
+CEILING_TOLD = re.compile(LEADING_PHRASE + r"(?:the|this|that|its)\s+(?:[\w-]+\s+){0,2}?frameworks?\b", re.I)
 PENALTY_WORDS = {
     "fine": r"fines?|penalt(?:y|ies)|sanctions?",
     "dpa_penalty": r"fines?|penalt(?:y|ies)",
@@ -1615,6 +1808,8 @@ def value_stated_next(sentence: str, kind: str = "award") -> Amount | None:
     if opening is None:
         return None
     before_sum = sentence[: amounts[0].start]
+    if kind == "award" and CEILING_TOLD.match(sentence):
+        return None  # "The framework will run for ten years, with a pipeline of £700m": shared by its suppliers
     if kind == "award":
         valued = VALUE_WORDS.search(sentence[: amounts[0].end]) and CONTRACT_WORDS.search(before_sum)
         named_by_sum = CONTRACT_AFTER_SUM.match(sentence[amounts[0].end :])  # "Under the £64m contract, ..."
@@ -1623,4 +1818,10 @@ def value_stated_next(sentence: str, kind: str = "award") -> Amount | None:
     if words is None:
         return None
     told = re.match(TOLD_BEFORE + r"(?:\s+[\w£.,-]+){0,4}?\s+(?:" + words + r")\b", sentence, re.IGNORECASE)
-    return amounts[0] if told and re.search(r"\b(?:" + words + r")\b", sentence[: amounts[0].end + 12], re.I) else None
+    if not (told and re.search(r"\b(?:" + words + r")\b", sentence[: amounts[0].end + 12], re.I)):
+        return None
+    reduced = [a for a in amounts[1:2] if REDUCED_TO.search(sentence[amounts[0].end : a.start])]
+    return reduced[0] if reduced else amounts[0]  # "a £500,000 fine reduced to £325,000": the sum that stands
+
+
+REDUCED_TO = re.compile(r"^[^.;]{0,6}\b(?:cut|reduced|discounted|lowered)\b[^.;]{0,40}?\bto\s*$", re.IGNORECASE)
