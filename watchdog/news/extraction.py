@@ -66,16 +66,27 @@ class Fact:
     rule: str = ""
 
 
-ABBREVIATIONS = re.compile(r"\b(?:Ltd|Co|Mr|Mrs|Ms|Dr|St|No|Inc|Corp|Bros|Gov|Dept|vs|etc)\.$")
+ABBREVIATIONS = re.compile(
+    r"\b(?:Ltd|Co|Mr|Mrs|Ms|Dr|St|No|Nos|Inc|Corp|Bros|Gov|Dept|vs|etc|Rt|Hon|hon|Cllr|Prof|Rev|Gen|Col|Capt|Lt|"
+    r"Sgt|Jr|Sr|approx|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$"
+)
+# "the U.S. Army", "a U.K. firm": initials, unless the next piece opens as a sentence does ("... in the U.K. The firm").
+INITIALS = re.compile(r"(?<![\w.])(?:[A-Z]\.){2,}$")
+OPENERS = re.compile(
+    r"^[\"“‘(]?(?:The|A|An|It|Its|He|She|They|Their|We|I|This|That|These|Those|There|In|On|At|By|For|From|But|And|"
+    r"As|After|Before|When|While|Under|However|Meanwhile|Last|Earlier|Later)\b"
+)
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z\"“‘(£0-9])")
 
 
 def sentences(text: str) -> list[str]:
-    """Split text into sentences, keeping "Serco Ltd." and "£1.2m" whole."""
+    """Split text into sentences, keeping "Serco Ltd.", "the U.S. Army" and "£1.2m" whole."""
     pieces, current = [], ""
-    for piece in SENTENCE_END.split(" ".join(text.split())):
+    split = SENTENCE_END.split(" ".join(text.split()))
+    for index, piece in enumerate(split):
         current = f"{current} {piece}".strip() if current else piece
-        if not ABBREVIATIONS.search(current):
+        following = split[index + 1] if index + 1 < len(split) else ""
+        if not ABBREVIATIONS.search(current) and not (INITIALS.search(current) and not OPENERS.match(following)):
             pieces.append(current)
             current = ""
     return pieces + ([current] if current else [])
@@ -232,11 +243,56 @@ def read(text: str, mentions: Mentions) -> Reading:
     for index, supplier in named_ahead(split, named_by_sentence, mentions).items():
         match = INDEFINITE.match(split[index])
         named_by_sentence[index] = [Mention(match.start(1), match.end(1), supplier, referred=True, ahead=True)]
+    for index, (start, end, supplier) in places_run_named_next(split, named_by_sentence, mentions).items():
+        named_by_sentence[index] = [Mention(start, end, supplier, referred=True, ahead=True)]
     beside = {i: supplier for i, supplier in neighbours_of_one(split, named_by_sentence, mentions).items()
               if BESIDE_WORDS.search(split[i])}  # fmt: skip
     parsed = sorted([*(i for i, named in enumerate(named_by_sentence) if named), *beside])
-    docs = dict(zip(parsed, language().pipe(split[i] for i in parsed), strict=True))
+    pipeline = language()
+    docs = dict(zip(parsed, pipeline.pipe(split[i] for i in parsed), strict=True))
+    misread = [i for i in parsed if names_misread(docs[i], named_by_sentence[i])]
+    for i in misread:
+        docs[i] = parsed_with_names_whole(pipeline, split[i], named_by_sentence[i]) or docs[i]
     return Reading(split, named_by_sentence, beside, docs)
+
+
+def name_spans(doc, named: list[Mention]) -> list:
+    """The known suppliers' names of more than one word, as spans of the doc."""
+    spans = [doc.char_span(m.start, m.end, alignment_mode="expand") for m in named if not m.referred]
+    return [span for span in spans if span is not None and len(span) > 1]
+
+
+def names_misread(doc, named: list[Mention]) -> bool:
+    """Whether the parse read a word of a known supplier's name as a verb ("Galliford Try": "Try")."""
+    return any(token.pos_ in ("VERB", "AUX") for span in name_spans(doc, named) for token in span)
+
+
+PARSE_ATTRIBUTES = ["HEAD", "DEP", "POS", "TAG", "MORPH", "LEMMA", "SENT_START"]
+
+
+def parsed_with_names_whole(pipeline, sentence: str, named: list[Mention]):
+    """The sentence parsed with each known supplier's name of several words read as one proper noun, as
+    sums_as_words keeps each sum whole. The tagger and parser judge a word by its letters, so the name is
+    parsed as its first word ("Galliford", which reads as a name where "Galliford Try" reads as a verb) and
+    the parse is copied onto the sentence's own words."""
+    from spacy.tokens import Doc
+    from spacy.util import filter_spans
+
+    doc = sums_as_words(pipeline.make_doc(sentence))
+    spans = filter_spans(name_spans(doc, named))
+    with doc.retokenize() as retokenizer:
+        for span in spans:
+            retokenizer.merge(span)
+    names = {doc.char_span(span.start_char, span.end_char).start for span in spans}
+    words = [token.text.split()[0] if token.i in names else token.text for token in doc]
+    spaces = [bool(token.whitespace_) for token in doc]
+    stand_in = pipeline(Doc(doc.vocab, words=words, spaces=spaces), disable=[SUMS_AS_WORDS])
+    if len(stand_in) != len(doc):
+        return None
+    doc.from_array(PARSE_ATTRIBUTES, stand_in.to_array(PARSE_ATTRIBUTES))
+    for i in names:
+        doc[i].lemma_ = doc[i].text
+    return doc
 
 
 def extract_facts(
@@ -382,6 +438,41 @@ def named_ahead(split: list[str], named_by_sentence: list[list[Mention]], mentio
         suppliers = {m.supplier for m in following if not m.referred}
         if len(suppliers) == 1 and not mentions.others_named(split[index + 1], following):
             found[index] = suppliers.pop()
+    return found
+
+
+# "The practice was taken over by Virgin Care", "It had been run by HC-One": the place the sentence before told of.
+RUN_NEXT = re.compile(
+    r"^(?:(?P<it>It)|(?:The|This) (?:[\w-]+ ){0,2}?(?P<noun>[a-z][\w-]*)) (?:\w+ ){0,3}?"
+    r"(?:run|managed|operated|owned|taken over)(?: [\w-]+){0,4}? by\b"
+)
+OPENING_NAME = re.compile(r"^(?:The )?[A-Z][\w'-]*(?: [A-Z][\w'-]*)*(?= (?:was|is|has|had|were|have)\b)")
+PUBLIC_NAMES = re.compile(
+    r"\b(?:Council|Commission|Office|Ministry|Department|Inspector|Inspectorate|Authority|Agency|Executive|Trust|"
+    r"Government|Court|Committee|Ombudsman|Regulator|Ofsted|CQC|NHS)\b"
+)
+
+
+def places_run_named_next(split: list[str], named_by_sentence: list[list[Mention]], mentions: Mentions) -> dict:
+    """Sentences that name no company, followed by one that opens on the place they told of and names the one
+    supplier that runs it ("The Elms was rated inadequate. It had been run by HC-One."): where the place is
+    named, and the supplier."""
+    found = {}
+    for index in range(len(split) - 1):
+        following, after = split[index + 1], named_by_sentence[index + 1]
+        run = RUN_NEXT.match(following)
+        if named_by_sentence[index] or run is None or mentions.others_named(split[index], []):
+            continue
+        suppliers = {m.supplier for m in after if not m.referred and m.start >= run.end()}
+        if len(suppliers) != 1 or mentions.others_named(following, after):
+            continue
+        if run["it"]:
+            place = OPENING_NAME.match(split[index])
+            place = None if place is None or PUBLIC_NAMES.search(place.group(0)) else place
+        else:
+            place = re.search(rf"\b(?i:the|this|that) (?:[\w'-]+ ){{0,4}}?{re.escape(run['noun'])}\b", split[index])
+        if place is not None:
+            found[index] = (place.start(), place.end(), suppliers.pop())
     return found
 
 

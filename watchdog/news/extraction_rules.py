@@ -1130,7 +1130,9 @@ def exposed(token, sentence):
 def breach_noun(token, sentence):
     """ "a data breach at Serco", "Capita suffered a cyber-attack", "the Serco data breach"."""
     lost = lemma(token) in LOSS_NOUNS and any(lemma(o) in DATA_NOUNS for o in objects_of(token, "of"))
-    if lemma(token) not in BREACH_NOUNS and not lost or told_before(token) or token.dep_ == "compound":
+    at_supplier = [p for prep in kids(token, "prep") if prep.lower_ in ("at", "by") for p in kids(prep, "pobj")]
+    told = told_before(token) and not sentence.suppliers(at_supplier, owned=True)  # "the data breach at Interserve"
+    if lemma(token) not in BREACH_NOUNS and not lost or told or token.dep_ == "compound":
         return  # "the breach" told already; "a data breach notification" is about a notice
     modifiers = {lemma(c) for c in token.subtree if c.i < token.i or c.dep_ == "pobj"}
     if lemma(token) in ("breach", "incident", "attack") and not modifiers & DATA_MODIFIERS and not lost:
@@ -1266,7 +1268,7 @@ def left_without(token, sentence):
 @rule("service_failure.noun", INCIDENT, "service_failure")
 def failure_noun(token, sentence):
     """ "a backlog of 20,000 assessments at Capita", "Serco's failures", "delays blamed on Atos"."""
-    if token.pos_ != "NOUN" or told_before(token):
+    if token.pos_ != "NOUN" or told_before(token) and not worked_through(token):
         return
     failings = lemma(token) in FAILINGS and any(lemma(c) in FAILING_KINDS for c in kids(token, "amod", "compound"))
     failings = (
@@ -1284,7 +1286,18 @@ def failure_noun(token, sentence):
     actors += [p for prep in kids(token, "prep") if prep.lower_ in ("at", "by", "in") for p in kids(prep, "pobj")]
     if token.head.pos_ == "VERB" and lemma(token.head) in ("blame", "attribute"):
         actors += objects_of(token.head, "on", "to")
+    if worked_through(token):
+        actors = subjects(token.head.head if token.dep_ == "pobj" else token.head)
     yield actors, [token], True
+
+
+def worked_through(noun) -> bool:
+    """ "Liberata was working through the backlog", "Capita is clearing the backlog": the backlog is its own."""
+    if lemma(noun) != "backlog":
+        return False
+    if noun.dep_ == "pobj" and noun.head.lower_ == "through":
+        return lemma(noun.head.head) in ("work", "plough", "wade", "battle")
+    return noun.dep_ == "dobj" and lemma(noun.head) in ("clear", "tackle", "reduce")
 
 
 STAFF_NOUNS = {"staff", "officer", "worker", "employee", "nurse", "doctor", "gp", "guard", "driver", "carer",
@@ -1318,6 +1331,141 @@ def understaffed(token, sentence):
             t.i in sentence.owner for s in delayed for t in s.subtree
         ):  # not "payments to Serco were delayed"
             yield objects_of(token, "by"), [token], True
+
+
+# Work a supplier delivers that may be judged bad as a state of affairs ("Carillion's performance was poor").
+WORK_NOUNS = {"performance", "service", "quality", "standard", "report", "assessment", "work", "care", "maintenance",
+              "repair", "food", "meal", "system", "delivery", "workmanship", "level"}  # fmt: skip
+POOR_WORK = {"poor", "unacceptable", "substandard", "sub-standard", "flawed", "appalling", "unsatisfactory", "faulty",
+             "shoddy", "dismal", "woeful", "abysmal", "defective"}  # fmt: skip
+# "Capita's financial performance was poor": the business's results, not its service.
+NOT_SERVICE = {"financial", "share", "trading", "market", "stock", "sale", "price", "revenue", "profit", "earnings",
+               "investment", "fund", "economic", "commercial", "business", "interim", "annual",
+               "quarterly"}  # fmt: skip
+PENALISING = {"fine", "penalise", "penalize", "penalty", "deduction", "sanction", "punish", "withhold", "dock"}
+
+
+def work_makers(noun, sentence: Sentence, depth: int = 0) -> list:
+    """Whose work a noun is: its possessor or modifier ("Capita's reports"), "from/by Kier", the one who made it
+    in a clause ("the service we are getting from Kier", "assessments carried out by Atos", "the meals Chartwells
+    supplied"), or that of the work it is "of" ("the quality of the meals")."""
+    if lemma(noun) not in WORK_NOUNS or any(lemma(c) in NOT_SERVICE for c in kids(noun, "amod", "compound")):
+        return []
+    found = [noun, *kids(noun, "poss", "compound")] + objects_of(noun, "from", "by")
+    for clause in kids(noun, "acl", "relcl"):
+        found += objects_of(clause, "by", "from") + (kids(clause, "nsubj") if clause.dep_ == "relcl" else [])
+    if sentence.suppliers(found, owned=True) or depth > 1:
+        return found
+    return [m for o in objects_of(noun, "of") for m in work_makers(o, sentence, depth + 1)]
+
+
+def judged_work(token) -> list:
+    """The work a bad word judges: "poor performance", "the service is appalling", "3.3% of reports were
+    unacceptable"."""
+    if token.dep_ == "amod":
+        return [token.head]
+    if kids(token, "nsubj") and any(lemma(c) == "be" for c in kids(token, "aux")):
+        return kids(token, "nsubj")  # "the service we get from Kier is appalling", parsed with "is" as its aux
+    if token.dep_ in ("acomp", "attr", "oprd") and lemma(token.head) in ("be", "become", "remain", "prove", "seem"):
+        judged = kids(token.head, "nsubj")
+        return judged + [o for j in judged if j.lower_ in ("%", "percent", "share", "proportion", "third", "half")
+                         for o in objects_of(j, "of")]  # fmt: skip
+    return []
+
+
+@rule("service_failure.poor_work", INCIDENT, "service_failure")
+def poor_work(token, sentence):
+    """ "Carillion's performance was poor", "the service we are getting from Kier is appalling", "Amey was
+    performing poorly", "assessments carried out by Atos fell short of basic standards"; not a business's
+    "poor financial performance", nor the reason given for a penalty ("fined for poor performance")."""
+    reason = [a for a in token.ancestors if a.dep_ == "prep" and a.lower_ in REASON_PREPOSITIONS]
+    if any(lemma(r.head) in PENALISING for r in reason) or asked(sentence.doc):
+        return
+    if lemma(token) in POOR_WORK and token.pos_ == "ADJ":
+        makers = [m for work in judged_work(token) for m in work_makers(work, sentence)]
+        if makers:
+            yield makers, [token], True
+    elif lemma(token) == "perform" and token.pos_ == "VERB" and token.dep_ not in ("amod", "acl"):
+        if any(c.lower_ in ("poorly", "badly") for c in kids(token, "advmod")) and subjects(token):
+            yield subjects(token), [token], True  # not "a poorly performing jail"
+    elif lemma(token) == "fall" and token.pos_ == "VERB" and any(c.lower_ == "short" for c in token.children):
+        fallen = subjects(token)
+        made = [m for s in fallen for m in work_makers(s, sentence)]
+        short_of = [o for c in token.children if c.lower_ == "short" for o in objects_of(c, "of")]
+        if made or fallen and any(lemma(o) in SERVICE_LEVELS for o in short_of):  # not "short of its duty"
+            yield made or fallen, [token], True
+
+
+SERVICE_LEVELS = {"standard", "target", "expectation"}
+
+
+def asked(doc) -> bool:
+    """A question states nothing: "what is the council doing about the poor service Kier provides?"."""
+    return doc.text.rstrip().rstrip("\"'”’ ").endswith("?")
+
+
+WRONGLY = {"wrongly", "wrongfully", "incorrectly", "mistakenly", "erroneously"}
+# Not what a supplier does wrongly to its buyer (overcharging) or what others wrongly do or think of it.
+NOT_SERVICE_WRONGS = {"charge", "bill", "invoice", "claim", "accuse", "blame", "convict", "arrest", "believe",
+                      "think", "assume", "say", "suggest", "report", "describe", "pay"}  # fmt: skip
+MISTAKES = {"mistake", "error", "blunder", "failing", "mishandling", "mishandle", "maladministration"}
+
+
+@rule("service_failure.done_wrong", INCIDENT, "service_failure")
+def done_wrong(token, sentence):
+    """ "tax credits wrongly stopped by Concentrix", "Capita wrongly told women they were clear", "a series of
+    failings by Capita", "because of mishandling by Concentrix"; not "fined for errors by Capita"."""
+    reason = [a for a in token.ancestors if a.dep_ == "prep" and a.lower_ in REASON_PREPOSITIONS]
+    if any(lemma(r.head) in PENALISING for r in reason) or asked(sentence.doc):
+        return
+    actors = []
+    if token.pos_ == "VERB" and lemma(token) not in NOT_SERVICE_WRONGS | MISTAKES | EXPOSE_VERBS:
+        if any(c.lower_ in WRONGLY for c in kids(token, "advmod")):  # not "mistakenly shared the addresses"
+            agents = objects_of(token, "by") if is_passive(token) or kids(token, "agent") else []
+            actors = agents or ([] if is_passive(token) else subjects(token))  # "had their claims wrongly stopped by"
+    elif lemma(token) in MISTAKES and token.pos_ in ("NOUN", "VERB") and not told_before(token):
+        holders = [token, token.head.head] if token.dep_ == "pobj" and token.head.lower_ == "of" else [token]
+        actors = [o for h in holders for o in objects_of(h, "by")]  # "a series of failings by Capita"
+    if actors:  # never the supplier of the sentence around it: "fined for failings in its audit"
+        yield actors, [token], True
+
+
+GRIEVANCES = {"complaint", "claim", "grievance"}
+
+
+@rule("service_failure.complaints_upheld", INCIDENT, "service_failure")
+def complaints_upheld(token, sentence):
+    """ "Capita received 15,000 complaints and upheld 9,800 of them", "64% of the claims made against Serco were
+    upheld"; not complaints merely received, nor a supplier's own appeal upheld."""
+    if lemma(token) != "uphold" or token.pos_ != "VERB":
+        return
+    things = [t for o in kids(token, "dobj", "nsubjpass") for t in [o, *objects_of(o, "of")]]
+    grievances = [t for t in things if lemma(t) in GRIEVANCES]
+    if not grievances and not any(t.lower_ in ("them", "these") for t in things):
+        return
+    if not grievances and not any(lemma(t) in GRIEVANCES and t.i < token.i for t in sentence.doc):
+        return  # "upheld 9,834 of them": the complaints named before in the sentence
+    against = [o for g in grievances for h in [g, *kids(g, "acl", "relcl")] for o in objects_of(h, "against", "about")]
+    yield against + ([] if is_passive(token) else subjects(token)), [token], True
+
+
+SENDING_VERBS = {"send", "print", "post", "process", "issue", "deliver", "forward"}
+SENT_THINGS = {"letter", "invitation", "reminder", "result", "information", "email", "notice", "leaflet", "form",
+               "card", "referral", "application", "request"}  # fmt: skip
+
+
+@rule("service_failure.not_sent", INCIDENT, "service_failure")
+def not_sent(token, sentence):
+    """ "Capita found that 4,508 results letters were not printed and sent", "3,591 women were not sent
+    information because of mistakes by Capita": things the supplier should have sent, not sent."""
+    if lemma(token) not in SENDING_VERBS or token.pos_ != "VERB" or not is_passive(token):
+        return
+    verbs = [token, token.head] if token.dep_ == "conj" else [token]  # "were not printed and sent"
+    if not any(c.dep_ == "neg" or c.lower_ == "never" for v in verbs for c in v.children):
+        return
+    things = [t for v in verbs for s in kids(v, "nsubjpass", "dobj") for t in [s, *objects_of(s, "of")]]
+    if any(lemma(t) in SENT_THINGS for t in things) and not any(t.i in sentence.owner for t in things):
+        yield objects_of(token, "by"), [token], True  # else the supplier the clause hangs from
 
 
 @rule("inspection_failure", INCIDENT, "inspection_failure")
@@ -1377,8 +1525,33 @@ def other_incident(token, sentence):
         yield subjects(token) if not is_passive(token) else objects_of(token, "by"), [token], True
 
 
+DISHONEST_VERBS = {"defraud", "cheat", "swindle", "embezzle"}
+ADMITTING = {"plead", "admit", "confess"}
+
+
+@rule("incident.dishonesty", INCIDENT, "other")
+def dishonesty(token, sentence):
+    """ "Balfour Beatty Communities pleaded guilty to defrauding the Army", "Serco staff defrauded the MoJ",
+    "some of its auditors were cheating on exams"; not "accused of defrauding"."""
+    if lemma(token) not in DISHONEST_VERBS or token.pos_ != "VERB":
+        return
+    if kids(token, "nsubj", "nsubjpass"):
+        doers = kids(token, "nsubj")
+    elif token.dep_ == "pcomp" and token.head.lower_ == "to" and lemma(token.head.head) in ADMITTING | {"guilty"}:
+        admitter = token.head.head.head if token.head.head.lower_ == "guilty" else token.head.head
+        doers = subjects(admitter) if lemma(admitter) in ADMITTING else []  # "pleaded guilty to defrauding"
+    elif token.dep_ == "xcomp" and lemma(token.head) in ADMITTING:
+        doers = subjects(token.head)  # "admitted defrauding"
+    else:
+        return  # "accused of defrauding", "charged with cheating"
+    doers = [p for d in doers for p in [d, *objects_of(d, "of")]]  # "some of its auditors"
+    if doers:
+        yield doers, [token], True
+
+
 WILL_RULES = {"award.under_new_deal"}  # "Under the new deal, Sodexo will provide meals"
-INABILITY_RULES = {"service_failure.missed", "service_failure.not_received", "service_failure.understaffed"}
+INABILITY_RULES = {"service_failure.missed", "service_failure.not_received", "service_failure.understaffed",
+                   "service_failure.not_sent"}  # fmt: skip
 AT_ITS_PLACE = {"inspection_failure", "other", "death_or_injury"}  # "a riot at the G4S-run jail"
 RUNS_A_PLACE = re.compile(r"-run\b|\b(?:run|operated|managed) by\b", re.IGNORECASE)
 CONTEXT_WITH_ACTORS = {"death_or_injury", "inspection_failure", "data_breach"}  # the hurt, the inspected, hackers
