@@ -4,27 +4,16 @@ near miss it must not read (sentences written for these tests)."""
 from decimal import Decimal
 
 import pytest
+from extraction_support import known, rule_facts
 
-from watchdog.news.extraction import KnownSupplier, Mentions, extract_facts
-
-KNOWN = Mentions(
-    [
-        KnownSupplier("Serco Group plc", ("Serco",)),
-        KnownSupplier("Capita plc", ("Capita",)),
-        KnownSupplier("G4S plc", ("G4S",)),
-        KnownSupplier("Mitie Group plc", ("Mitie",)),
-        KnownSupplier("Kier Group plc", ("Kier",)),
-        KnownSupplier("Compass Group plc", ("Compass",)),
-    ]
-)
+KNOWN = known("Serco Group plc", "Capita plc", "G4S plc", "Mitie Group plc", "Kier Group plc", "Compass Group plc")
 
 
 def awards(text):
     """(supplier, kind, first amount, rule) of each contract fact the rules read from the text."""
     return sorted(
         (f.supplier, f.kind, f.amounts[0].amount if f.amounts else None, f.rule.split("+")[0])
-        for f in extract_facts(text, KNOWN, labels=[])
-        if f.category == "contract"
+        for f in rule_facts(text, KNOWN, "contract")
     )
 
 

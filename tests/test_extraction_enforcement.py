@@ -4,26 +4,15 @@ not (rules only: labels=[])."""
 from decimal import Decimal
 
 import pytest
+from extraction_support import known, rule_facts
 
-from watchdog.news.extraction import KnownSupplier, Mentions, extract_facts
-
-KNOWN = Mentions(
-    [
-        KnownSupplier("Serco Group plc", ("Serco",)),
-        KnownSupplier("Capita plc", ("Capita",)),
-        KnownSupplier("G4S plc", ("G4S",)),
-        KnownSupplier("Mitie Group plc", ("Mitie",)),
-        KnownSupplier("Kier Group plc", ("Kier",)),
-    ]
-)
+KNOWN = known("Serco Group plc", "Capita plc", "G4S plc", "Mitie Group plc", "Kier Group plc")
 
 
 def enforcement(text):
     """(kind, supplier, first amount) of each enforcement outcome read from the text by the rules alone."""
     return sorted(
-        (f.kind, f.supplier, f.amounts[0].amount if f.amounts else None)
-        for f in extract_facts(text, KNOWN, labels=[])
-        if f.category == "enforcement"
+        (f.kind, f.supplier, f.amounts[0].amount if f.amounts else None) for f in rule_facts(text, KNOWN, "enforcement")
     )
 
 

@@ -2,27 +2,16 @@
 sent (sentences written for these tests; rules only, labels=[])."""
 
 import pytest
+from extraction_support import known, rule_facts
 
-from watchdog.news.extraction import KnownSupplier, Mentions, extract_facts
-
-KNOWN = Mentions(
-    [
-        KnownSupplier("Serco Group plc", ("Serco",)),
-        KnownSupplier("Capita plc", ("Capita",)),
-        KnownSupplier("Amey", ("Amey",)),
-        KnownSupplier("Kier Group plc", ("Kier",)),
-        KnownSupplier("Atos", ("Atos",)),
-        KnownSupplier("Deloitte", ("Deloitte",)),
-    ]
-)
+KNOWN = known("Serco Group plc", "Capita plc", "Amey", "Kier Group plc", "Atos", "Deloitte")
 
 
 def facts(text):
     """(category, kind, supplier, first amount, rule) of each incident read from the text."""
     return sorted(
         (f.category, f.kind, f.supplier, f.amounts[0].amount if f.amounts else None, f.rule.split("+")[0])
-        for f in extract_facts(text, KNOWN, labels=[])
-        if f.category == "incident"
+        for f in rule_facts(text, KNOWN, "incident")
     )
 
 

@@ -4,19 +4,11 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from extraction_support import known
 
-from watchdog.news.extraction import KnownSupplier, Mentions, extract_facts, language
+from watchdog.news.extraction import extract_facts, language
 
-KNOWN = Mentions(
-    [
-        KnownSupplier("Serco Group plc", ("Serco",)),
-        KnownSupplier("Capita plc", ("Capita",)),
-        KnownSupplier("G4S plc", ("G4S",)),
-        KnownSupplier("Mitie Group plc", ("Mitie",)),
-        KnownSupplier("Kier Group plc", ("Kier",)),
-        KnownSupplier("Northgate plc", ("Northgate",)),
-    ]
-)
+KNOWN = known("Serco Group plc", "Capita plc", "G4S plc", "Mitie Group plc", "Kier Group plc", "Northgate plc")
 
 
 def facts(text):

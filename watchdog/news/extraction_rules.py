@@ -88,7 +88,8 @@ DATA_NOUNS = {"data", "datum", "detail", "address", "record", "information", "fi
               "e", "document", "identity", "photo", "photograph"}  # fmt: skip
 EXPOSE_VERBS = {"expose", "leak", "share", "reveal", "disclose", "lose", "publish", "release", "misplace",
                 "breach", "compromise", "steal", "access", "circulate", "copy", "reach", "obtain", "view",
-                "download", "encrypt", "post", "send", "email", "e-mail", "mail", "forward"}  # fmt: skip
+                "download", "encrypt", "post", "send", "email", "e-mail", "mail", "forward", "affect",
+                "impact"}  # fmt: skip
 LOSS_NOUNS = {"exposure", "theft", "loss", "disclosure", "leak", "leaking"}  # "widespread exposure of data"
 BREACH_NOUNS = {"breach", "leak", "hack", "cyberattack", "cyber-attack", "ransomware", "attack", "incident", "phishing"}
 DATA_MODIFIERS = {"data", "datum", "security", "privacy", "gdpr", "cyber", "information", "email", "e", "mail",
@@ -1121,6 +1122,8 @@ def exposed(token, sentence):
     data = kids(token, "nsubjpass") if is_passive(token) else kids(token, "dobj")
     if not any(lemma(d) in DATA_NOUNS or any(lemma(c) in DATA_NOUNS for c in d.children) for d in data):
         return
+    if any(c.lower_ == "no" and c.dep_ == "det" for d in data for c in d.children):
+        return  # "no personal data was affected"
     actors = objects_of(token, "by") if is_passive(token) else subjects(token)
     actors += [p for d in data for p in kids(d, "poss")] if is_passive(token) else []
     yield actors, [token], True
@@ -1134,6 +1137,8 @@ def breach_noun(token, sentence):
     told = told_before(token) and not sentence.suppliers(at_supplier, owned=True)  # "the data breach at Interserve"
     if lemma(token) not in BREACH_NOUNS and not lost or told or token.dep_ == "compound":
         return  # "the breach" told already; "a data breach notification" is about a notice
+    if any(c.lower_ == "no" and c.dep_ == "det" for d in kids(token, "nsubjpass", "dobj") for c in d.children):
+        return  # "no personal data was leaked"
     modifiers = {lemma(c) for c in token.subtree if c.i < token.i or c.dep_ == "pobj"}
     if lemma(token) in ("breach", "incident", "attack") and not modifiers & DATA_MODIFIERS and not lost:
         return
@@ -1447,6 +1452,65 @@ def complaints_upheld(token, sentence):
         return  # "upheld 9,834 of them": the complaints named before in the sentence
     against = [o for g in grievances for h in [g, *kids(g, "acl", "relcl")] for o in objects_of(h, "against", "about")]
     yield against + ([] if is_passive(token) else subjects(token)), [token], True
+
+
+APOLOGISING = {"apologise", "apologize"}
+OWNING_UP = {"admit", "acknowledge", "accept", "concede"}
+OWNED_FAILINGS = FAILINGS | MISTAKES | FAILURE_NOUNS | {"problem", "fault", "breach"}
+
+
+def owned_failing(noun, apology: bool) -> bool:
+    """A failing the supplier owns up to: "failures", "the mistake", "the poor quality of the meals" after an
+    apology; after an admission only one tied to its work ("the shortcomings in its service", "breaches of
+    contract"), not bare "mistakes". Not an error that exposed data (a breach, told as such)."""
+    if any(lemma(t) in DATA_NOUNS for c in kids(noun, "relcl", "acl") for t in c.subtree):
+        return False
+    if lemma(noun) not in OWNED_FAILINGS:
+        return apology and any(lemma(c) in POOR_WORK for c in kids(noun, "amod")) and lemma(noun) in WORK_NOUNS
+    if lemma(noun) == "breach" and not any(lemma(o) == "contract" for o in objects_of(noun, "of")):
+        return False  # "a data breach", "breaches of the law": not its service
+    return apology or any(p.lower_ in ("in", "of", "with") for p in kids(noun, "prep"))
+
+
+@rule("service_failure.owned_up", INCIDENT, "service_failure")
+def owned_up(token, sentence):
+    """ "Concentrix apologised for failures", "Compass apologised for the poor quality of the meals", "Chartwells
+    acknowledged the shortcomings in its service", "Sodexo admitted some breaches of contract": the supplier
+    owns up to its failing; not a bare apology, nor one for what others did."""
+    if token.pos_ != "VERB" or asked(sentence.doc):
+        return
+    if lemma(token) in APOLOGISING:
+        failings = [t for o in objects_of(token, "for") for t in conjuncts(o) if owned_failing(t, True)]
+    elif lemma(token) in OWNING_UP and not is_passive(token):
+        failings = [t for o in kids(token, "dobj") for t in conjuncts(o) if owned_failing(t, False)]
+    else:
+        return
+    if failings:
+        yield subjects(token), [token], True
+
+
+FAULT_NOUNS = {"problem", "fault", "glitch", "issue", "bug", "difficulty"}
+TECHNICAL = {"technical", "computer", "it", "software", "system", "systems", "performance", "operational"}
+FAULTY_THINGS = WORK_NOUNS | {"operation", "helpline", "software", "website", "payment"}
+
+
+@rule("service_failure.faults", INCIDENT, "service_failure")
+def faults(token, sentence):
+    """ "technical problems at Liberata", "computer glitches in Capita's payments system", "problems with Sopra
+    Steria's operations": faults in the supplier's service or systems; not problems merely of a contract or faced
+    by a buyer, nor the reason given for a penalty."""
+    if lemma(token) not in FAULT_NOUNS or token.pos_ != "NOUN" or told_before(token):
+        return
+    reason = [a for a in token.ancestors if a.dep_ == "prep" and a.lower_ in REASON_PREPOSITIONS]
+    if any(lemma(r.head) in PENALISING for r in reason) or asked(sentence.doc):
+        return
+    places = [o for n in conjuncts(token) for o in objects_of(n, "at", "in", "with")]
+    technical = lemma(token) in ("glitch", "bug") or any(
+        lemma(c) in TECHNICAL or c.lower_ == "it" for n in conjuncts(token) for c in kids(n, "amod", "compound")
+    )
+    if not technical and not any(lemma(p) in FAULTY_THINGS for p in places):
+        return
+    yield places + kids(token, "poss"), [token], True
 
 
 SENDING_VERBS = {"send", "print", "post", "process", "issue", "deliver", "forward"}
