@@ -301,6 +301,7 @@ class Sentence:
 
     def __init__(self, doc, named: list) -> None:
         self.doc = doc
+        self.asked = asked(doc)
         written = find_amounts(doc.text)
         spoken = [a for a in unsigned_sums(doc) if not any(w.start < a.end and a.start < w.end for w in written)]
         self.amounts = sorted(written + spoken, key=lambda amount: amount.start)
@@ -1384,7 +1385,7 @@ def poor_work(token, sentence):
     performing poorly", "assessments carried out by Atos fell short of basic standards"; not a business's
     "poor financial performance", nor the reason given for a penalty ("fined for poor performance")."""
     reason = [a for a in token.ancestors if a.dep_ == "prep" and a.lower_ in REASON_PREPOSITIONS]
-    if any(lemma(r.head) in PENALISING for r in reason) or asked(sentence.doc):
+    if any(lemma(r.head) in PENALISING for r in reason) or sentence.asked:
         return
     if lemma(token) in POOR_WORK and token.pos_ == "ADJ":
         makers = [m for work in judged_work(token) for m in work_makers(work, sentence)]
@@ -1421,7 +1422,7 @@ def done_wrong(token, sentence):
     """ "tax credits wrongly stopped by Concentrix", "Capita wrongly told women they were clear", "a series of
     failings by Capita", "because of mishandling by Concentrix"; not "fined for errors by Capita"."""
     reason = [a for a in token.ancestors if a.dep_ == "prep" and a.lower_ in REASON_PREPOSITIONS]
-    if any(lemma(r.head) in PENALISING for r in reason) or asked(sentence.doc):
+    if any(lemma(r.head) in PENALISING for r in reason) or sentence.asked:
         return
     actors = []
     if token.pos_ == "VERB" and lemma(token) not in NOT_SERVICE_WRONGS | MISTAKES | EXPOSE_VERBS:
@@ -1477,7 +1478,7 @@ def owned_up(token, sentence):
     """ "Concentrix apologised for failures", "Compass apologised for the poor quality of the meals", "Chartwells
     acknowledged the shortcomings in its service", "Sodexo admitted some breaches of contract": the supplier
     owns up to its failing; not a bare apology, nor one for what others did."""
-    if token.pos_ != "VERB" or asked(sentence.doc):
+    if token.pos_ != "VERB" or sentence.asked:
         return
     if lemma(token) in APOLOGISING:
         failings = [t for o in objects_of(token, "for") for t in conjuncts(o) if owned_failing(t, True)]
@@ -1502,7 +1503,7 @@ def faults(token, sentence):
     if lemma(token) not in FAULT_NOUNS or token.pos_ != "NOUN" or told_before(token):
         return
     reason = [a for a in token.ancestors if a.dep_ == "prep" and a.lower_ in REASON_PREPOSITIONS]
-    if any(lemma(r.head) in PENALISING for r in reason) or asked(sentence.doc):
+    if any(lemma(r.head) in PENALISING for r in reason) or sentence.asked:
         return
     places = [o for n in conjuncts(token) for o in objects_of(n, "at", "in", "with")]
     technical = lemma(token) in ("glitch", "bug") or any(
