@@ -239,6 +239,8 @@ READS = [
      [("incident", "service_failure", "Serco", None, "service_failure.understaffed")]),
     ("Thousands of letters were delayed because of an error at Capita.",
      [("incident", "service_failure", "Capita", None, "service_failure.understaffed")]),
+    ("Mitie was fined at least 100 times for breaching its prison contracts.",
+     [("enforcement", "service_credit", "Mitie", None, "fine.verb")]),
 ]  # fmt: skip
 
 IGNORES = [
@@ -290,6 +292,9 @@ IGNORES = [
     "Serco denied that the service was understaffed.",  # a denial
     "The council said payments to Serco were delayed.",  # the supplier's own money, not its failure
     "Mitie said it would not miss its targets.",  # a promise
+    "It is claimed Capita made mistakes and hundreds of people had their benefits wrongly cut.",  # a claim, both parts
+    "There is no suggestion that Capita has in any way failed to comply with its obligations.",  # a denial
+    "Apart from a dent to its reputation, Serco has escaped any penalty.",  # escaping a penalty is no escape
 ]
 
 

@@ -66,7 +66,8 @@ IMPOSE_VERBS = {"impose", "issue", "levy", "serve", "slap", "hand", "give", "awa
 CHALLENGE_VERBS = {"appeal", "challenge", "contest", "dispute"}  # "appealed against the fine": its fine still
 HEDGE_NOUNS = {"talk", "plan", "bid", "proposal", "negotiation", "consultation", "hope", "option", "possibility",
                "prospect", "threat", "risk", "chance", "race", "competition", "shortlist", "contender", "claim",
-               "allegation", "call", "demand", "review", "investigation", "inquiry", "probe", "decision",
+               "allegation", "accusation", "suggestion", "suspicion", "rumour", "call", "demand", "review",
+               "investigation", "inquiry", "probe", "decision",
                "favourite", "frontrunner", "bidder", "candidate"}  # fmt: skip
 BUYERS = {"department", "ministry", "trust", "government", "nhs", "dwp", "moj", "mod", "army", "navy"}
 PUBLIC_BODIES = BUYERS | {"state", "council", "office", "authority", "minister", "secretary", "moj"}
@@ -443,8 +444,9 @@ def governing_verbs(token) -> Iterator[tuple[Any, str]]:
         purpose = current.dep_ == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in current.children)
         if current.dep_ not in ("xcomp", "ccomp", "conj", "pcomp") and not purpose or current.head == current:
             return
-        if current.dep_ == "conj" and kids(current, "nsubj", "nsubjpass"):
-            return  # "The HSE investigated, and the firm was fined": a clause of its own
+        if current.dep_ == "conj" and kids(current, "nsubj", "nsubjpass") and current.head.dep_ != "ccomp":
+            return  # "The HSE investigated, and the firm was fined": a clause of its own (not "it is claimed
+            # the firm erred and people lost out", both under "claimed")
         if current.dep_ == "conj" and any(a.lower_ in ("has", "have", "had") for a in kids(current, "aux")):
             return  # "will get no compensation and has made a settlement": its own tense, its own statement
         via, current = "xcomp" if purpose else current.dep_, current.head
@@ -1583,8 +1585,8 @@ def other_incident(token, sentence):
     """ "a riot at a G4S-run prison", "prisoners escaped from a Serco van", "Mitie staff falsified records"."""
     if lemma(token) in OTHER_INCIDENT_NOUNS and token.pos_ == "NOUN":
         yield noun_frame_actors(token, sentence) + objects_of(token, "at", "in", "from"), [token], True
-    elif lemma(token) == "escape" and token.pos_ == "VERB":
-        yield objects_of(token, "from", "at"), [token], True
+    elif lemma(token) == "escape" and token.pos_ == "VERB" and not kids(token, "dobj"):
+        yield objects_of(token, "from", "at"), [token], True  # not "Serco escaped any penalty"
     elif lemma(token) in FALSIFY_VERBS and any(lemma(o) in DATA_NOUNS | {"figure", "result", "log"}
                                               for o in kids(token, "dobj", "nsubjpass")):  # fmt: skip
         yield subjects(token) if not is_passive(token) else objects_of(token, "by"), [token], True
@@ -1748,6 +1750,9 @@ def under_the_contract(token) -> bool:
                 and any(lemma(c) in ("contract", "contractual") for c in contractual)
             ):
                 return True
+        breaching = [v for v in kids(prep, "pcomp") if lemma(v) == "breach"]  # "for breaching its prison contracts"
+        if prep.lower_ in ("for", "over") and any(is_contract(o) for v in breaching for o in kids(v, "dobj")):
+            return True
     return False
 
 
