@@ -44,6 +44,7 @@ TRAINING_SETS = [
     ("extraction_test.jsonl", "extraction_suppliers.json"),
     ("extraction_holdout.jsonl", "extraction_suppliers_holdout.json"),
     ("extraction_train.jsonl", "extraction_suppliers_train.json"),
+    ("extraction_train2.jsonl", "extraction_suppliers_train2.json"),
 ]
 LEARNED = [
     (INCIDENT_CATEGORY, "data_breach"),
