@@ -137,3 +137,9 @@ def test_a_place_told_of_before_the_supplier_that_runs_it_is_named(text, expecte
 )
 def test_no_place_is_taken_for_the_supplier_when_the_next_sentence_does_not_say_it_runs_it(text):
     assert [f.kind for f in extract_facts(text, PLACES, labels=[]) if f.supplier == "Ridgeway Care Ltd"] == []
+
+
+def test_a_short_name_left_as_one_common_word_is_not_a_mention():
+    care = Mentions([KnownSupplier("Care UK", ()), KnownSupplier("Capita plc", ())])
+    assert [m.supplier.name for m in care.find("A resident died at Cradlehall Care Home.")] == []
+    assert [m.supplier.name for m in care.find("Care UK was fined and Capita paid.")] == ["Care UK", "Capita plc"]

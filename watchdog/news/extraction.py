@@ -124,14 +124,20 @@ RUN_BY = re.compile(
 OTHER_COMPANY = re.compile(r"\b[A-Z][\w&'-]*(?: [A-Z][\w&'-]*)* (?:Ltd|Limited|plc|PLC|LLP|Group|Holdings)\b")
 
 
+COUNTRY_WORD = re.compile(r"\b(?:UK|U\.K\.|GB)\b")  # a country in a name, which its short name drops
+
+
 class Mentions:
     """Finds the known suppliers a sentence names."""
 
     def __init__(self, suppliers: Iterable[KnownSupplier]) -> None:
         self.by_mention: dict[str, KnownSupplier] = {}
         for supplier in suppliers:
-            for mention in (supplier.name, main_name(supplier.name), short_name(supplier.name), *supplier.mentions):
+            for mention in (supplier.name, main_name(supplier.name), *supplier.mentions):
                 self.by_mention.setdefault(mention, supplier)
+            short = short_name(supplier.name)
+            if " " in short or not COUNTRY_WORD.search(main_name(supplier.name)):
+                self.by_mention.setdefault(short, supplier)  # not "Care" for Care UK: "Cradlehall Care Home"
         alternatives = sorted(self.by_mention, key=len, reverse=True)
         self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?:['’]s)?(?!\w)")
         self.upper = {mention.upper(): supplier for mention, supplier in self.by_mention.items()}
