@@ -21,7 +21,7 @@ import argparse
 import json
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from extraction_eval import SUPPLIERS, known_suppliers, load, pair
@@ -171,7 +171,7 @@ def cross_validate(items: list[Item], folds: int, thresholds: list[float]) -> No
         for n, item in enumerate(items):
             if fold_of[item.article] == fold:
                 for threshold in thresholds:
-                    labels = [Label(x.category, x.kind, x.bias, x.weights, threshold) for x in trained]
+                    labels = [replace(label, threshold=threshold) for label in trained]
                     by_threshold[threshold][n] = predicted(item, labels)
     for threshold in thresholds:
         report(f"rules + learned >= {threshold}", score(items, by_threshold[threshold]))

@@ -1816,9 +1816,9 @@ def give_sums(sentence: Sentence, facts: list[Found], amounts: list[Amount]) -> 
             current = current.head
         other = elliptical_supplier(sentence, span)
         if owner is None and reduced_to(span) and not reduces_another(sentence, facts, amounts[:index]):
-            owner = only_penalty(facts)  # "hit EY with a £500,000 fine, cut to £325,000": the fine's sum
+            owner = the_only(facts, costs=False)  # "hit EY with a £500,000 fine, cut to £325,000": the fine's sum
         if owner is None and said_as(span) == "costs":
-            owner = only_costs(facts)  # "ordered an interim payment on account of costs of £2,275,000"
+            owner = the_only(facts, costs=True)  # "ordered an interim payment on account of costs of £2,275,000"
         if owner is None:
             owner = nearest_fact(span.root, facts, loose=other is not None)
         if owner is None or owner.pooled or any(not_a_value(token) for token in path if token not in span):
@@ -1920,14 +1920,10 @@ def reduces_another(sentence: Sentence, facts: list[Found], before: list[Amount]
     return span is not None and not (span.root.dep_ == "pobj" and span.root.head.lower_ == "from")
 
 
-def only_costs(facts: list[Found]) -> Found | None:
-    costs = [fact for fact in facts if fact.category == ENFORCEMENT and fact.kind == "costs"]
-    return costs[0] if len(costs) == 1 else None
-
-
-def only_penalty(facts: list[Found]) -> Found | None:
-    penalties = [fact for fact in facts if fact.category == ENFORCEMENT and fact.kind != "costs"]
-    return penalties[0] if len(penalties) == 1 else None
+def the_only(facts: list[Found], costs: bool) -> Found | None:
+    """The sentence's one enforcement fact that is costs (or, with costs=False, its one penalty), if just one."""
+    found = [fact for fact in facts if fact.category == ENFORCEMENT and (fact.kind == "costs") == costs]
+    return found[0] if len(found) == 1 else None
 
 
 def reduced_to(span) -> bool:
