@@ -45,6 +45,7 @@ TRAINING_SETS = [
     ("extraction_holdout.jsonl", "extraction_suppliers_holdout.json"),
     ("extraction_train.jsonl", "extraction_suppliers_train.json"),
     ("extraction_train2.jsonl", "extraction_suppliers_train2.json"),
+    ("extraction_train3.jsonl", "extraction_suppliers_train3.json"),
 ]
 LEARNED = [
     (INCIDENT_CATEGORY, "data_breach"),

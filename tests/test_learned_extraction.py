@@ -73,7 +73,7 @@ def test_the_shipped_model_is_read_from_its_json_file():
 
 
 def test_the_shipped_model_reads_a_finding_no_rule_knows():
-    text = "When inspectors visited the Serco-run prison, they found many inmates too frightened to leave their cells."
+    text = "Inspectors who visited the Serco-run prison found many inmates too frightened to leave their cells."
     assert extract_facts(text, KNOWN, labels=[]) == []
     assert [(f.kind, f.supplier, f.rule) for f in extract_facts(text, KNOWN)] == [
         ("inspection_failure", "Serco Group plc", "learned:incident/inspection_failure")
@@ -93,7 +93,7 @@ def test_the_shipped_model_is_what_the_training_script_makes_of_the_sets_in_the_
     script = training_script()
     items = script.read_items()
     trained = script.train([unit for item in items for unit in item.units], script.THRESHOLD)
-    assert len(items) == 3200
+    assert len(items) == 5698
     assert tuple(trained) == model()  # retrain (--write) whenever the rules or the sets change
 
 
