@@ -150,3 +150,21 @@ def test_a_regulator_called_an_authority_fines():
 def test_non_financial_sanctions_are_no_fine():
     assert "fine" not in [kind for kind, _, _ in enforcement("Capita has accepted non-financial sanctions.")]
     assert enforcement("Capita has accepted sanctions of £80,000.") == [("fine", "Capita plc", Decimal("80000"))]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Ohio fined Serco $200,000 last year for unauthorised menu changes.", "service_credit"),  # a state: client
+        ("In April the state levied a $142,000 fine against Serco.", "service_credit"),
+        ("Serco was fined $150,000 by the Department of Corrections after an inmate escaped.", "service_credit"),
+        ("Serco was fined £1m for poor performance on the trains.", "service_credit"),  # how the service performed
+        ("Serco was fined £5m by the rail regulator over its poor performance.", "fine"),  # a regulator
+        ("The Environmental Protection Agency fined Serco $50,000 for the spill.", "fine"),
+        ("A judge in Ohio fined Serco $30,000.", "fine"),  # a court, in a state
+        ("Kier was fined £500,000 after a worker fell from a roof.", "fine"),
+    ],
+)
+def test_a_fine_charged_by_the_client_is_a_deduction_and_a_regulators_a_fine(text, kind):
+    """DOMAIN.md: money a buyer takes off under its contract is a service credit even when reported as a fine."""
+    assert [found[0] for found in enforcement(text)] == [kind]

@@ -1735,6 +1735,37 @@ def imposed_by_a_buyer(token) -> bool:
     return home_office or any(lemma(t) in BUYERS or any(lemma(c) in BUYERS for c in t.subtree) for t in imposers)
 
 
+# A penalty "for poor performance", "for delayed or cancelled services": what a buyer charges under its contract.
+PERFORMANCE_REASONS = {"performance", "delay", "cancellation", "lateness", "punctuality", "kpi"}
+# Words that make an imposer a regulator or a court, whatever public body it belongs to.
+REGULATING_WORDS = ENFORCERS | {
+    "commission", "commissioner", "inspectorate", "authority", "protection", "environmental", "environment", "safety",
+    "sec", "epa", "osha", "orr", "police",
+}  # fmt: skip
+
+
+def charged_by_the_client(token) -> bool:
+    """ "Michigan fined Aramark $200,000", "the state levied a fine against Aramark", "fined for poor performance":
+    a state, a city or a country fining the supplier that works for it, or a penalty for how the contract's
+    service performed, with no regulator or court named as the one who imposed it."""
+    verb = next((t for t in [token, *token.ancestors] if t.pos_ in ("VERB", "AUX")), token.head)
+    imposing = lemma(verb) in IMPOSE_VERBS | {"fine", "penalise", "penalize", "levy"} and not is_passive(verb)
+    imposers = (kids(verb, "nsubj") if imposing else []) + objects_of(verb, "by")
+    if token.pos_ == "NOUN":
+        imposers += objects_of(token, "by", "from")
+    if any(lemma(t) in REGULATING_WORDS for imposer in imposers for t in imposer.subtree):
+        return False
+    if any(
+        imposer.ent_type_ == "GPE" or lemma(imposer) in ("state", "city", "corrections")
+        or any(lemma(t) == "corrections" for t in imposer.subtree)
+        for imposer in imposers
+    ):  # fmt: skip
+        return True
+    frames = [token, verb, *kids(token, "dobj")]
+    reasons = [o for frame in frames for p in kids(frame, "prep") if p.lower_ in ("for", "over") for o in p.subtree]
+    return any(lemma(t) in PERFORMANCE_REASONS for t in reasons)
+
+
 def under_the_contract(token) -> bool:
     """ "fined £2.8m on its asylum housing contracts", "fined for contract breaches": a penalty under the
     supplier's own contract, the buyer's deduction."""
@@ -1777,7 +1808,7 @@ def kind_in(kind: str, token, doc) -> str:
     buyer, is a deduction; compensation paid to a public body is a repayment."""
     if kind == "compensation" and lemma(token) != "redress" and paid_to_the_public(token):
         return "repayment"
-    if kind == "fine" and (imposed_by_a_buyer(token) or under_the_contract(token)):
+    if kind == "fine" and (imposed_by_a_buyer(token) or under_the_contract(token) or charged_by_the_client(token)):
         return "service_credit"
     if kind == "fine":
         words = {t.lower_ for t in doc}
