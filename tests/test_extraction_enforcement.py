@@ -168,3 +168,14 @@ def test_non_financial_sanctions_are_no_fine():
 def test_a_fine_charged_by_the_client_is_a_deduction_and_a_regulators_a_fine(text, kind):
     """DOMAIN.md: money a buyer takes off under its contract is a service credit even when reported as a fine."""
     assert [found[0] for found in enforcement(text)] == [kind]
+
+
+def test_a_name_the_parser_hangs_on_an_opening_date_is_still_the_subject():
+    """ "On Monday Kier was fined": the small parser reads "Kier" as the object of "On" and leaves "fined" with no
+    subject; the name just before the verb's auxiliaries is its subject."""
+    assert enforcement("On Monday Kier was fined £2m after a worker died.") == [
+        ("fine", "Kier Group plc", Decimal("2000000"))
+    ]
+    assert enforcement("On 12 January 2022 Kier Limited was fined £640,000.") == [
+        ("fine", "Kier Group plc", Decimal("640000"))
+    ]

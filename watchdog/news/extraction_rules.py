@@ -254,6 +254,10 @@ def subjects(verb, depth: int = 0) -> list:
     found = [s for child in kids(verb, "nsubj", "nsubjpass") for s in conjuncts(child)]
     if found or depth > 3:
         return found
+    auxiliaries = [a for a in kids(verb, "aux", "auxpass") if a.lower_ != "to"]
+    before = verb.doc[auxiliaries[0].i - 1] if auxiliaries and auxiliaries[0].i > 0 else None
+    if before is not None and before.pos_ == "PROPN" and before.dep_ == "pobj" and before.head.head == verb:
+        return [before]  # "On Monday KPMG was fined": the parser hung the name on "On", leaving no subject
     if verb.dep_ == "xcomp" and kids(verb.head, "dobj"):
         return [o for obj in kids(verb.head, "dobj") for o in conjuncts(obj)]  # "ordered Capita to pay"
     if verb.dep_ in ("xcomp", "conj") and verb.head.pos_ in ("VERB", "AUX"):
