@@ -46,6 +46,9 @@ TRAINING_SETS = [
     ("extraction_train.jsonl", "extraction_suppliers_train.json"),
     ("extraction_train2.jsonl", "extraction_suppliers_train2.json"),
     ("extraction_train3.jsonl", "extraction_suppliers_train3.json"),
+    ("extraction_unseen.jsonl", "extraction_suppliers_unseen.json"),
+    ("extraction_unseen2.jsonl", "extraction_suppliers_unseen2.json"),
+    ("extraction_unseen3.jsonl", "extraction_suppliers_unseen3.json"),
 ]
 LEARNED = [
     (INCIDENT_CATEGORY, "data_breach"),
