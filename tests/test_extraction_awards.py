@@ -95,3 +95,17 @@ def test_a_contract_named_for_its_old_holder_is_the_new_holders_award():
 def test_a_contracts_own_value_in_the_next_sentence_is_still_read():
     text = "Kier has won a highways contract from the council. The contract is worth £5m."
     assert awards(text) == [("Kier Group plc", "award", Decimal("5000000"), "award.won")]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Serco was handed a contract to run the fleet. Awarded to Serco, the £110m contract runs to 2030.", 110000000),
+        ("The ministry awarded the contract to Serco in 2010. The £4.62bn ($6.4bn) contract calls for 589 vehicles.",
+         4620000000),
+    ],
+)  # fmt: skip
+def test_an_awards_value_in_the_next_sentence_after_a_leading_phrase_or_with_its_conversion(text, value):
+    assert [(supplier, kind, amount) for supplier, kind, amount, _ in awards(text)] == [
+        ("Serco Group plc", "award", Decimal(value))
+    ]

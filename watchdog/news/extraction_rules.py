@@ -2039,16 +2039,18 @@ def figures_in(doc) -> list[Figure]:
 # The sentence after a fact that gives its sum: it opens on the thing told before ("The contract", "This
 # extension", "Under the agreement", "It") and values it ("worth", "valued at", "comes to", "is £7m").
 TOLD_BEFORE = r"(?:Under |Together, |In all, |In total, )?(?:the|this|that|these|those|its|it|they|their|both)\b"
-# "Running to 2021, the extension is worth": a leading phrase before the thing told before
-LEADING_PHRASE = r"(?:(?:Running|Starting|Lasting|From|Beginning|Covering) [^,.;£]{0,60},\s+)?"
+# "Running to 2021, the extension is worth", "Awarded to Raytheon, the £110m contract": a leading phrase before the
+# thing told before
+LEADING_PHRASE = r"(?:(?:Running|Starting|Lasting|From|Beginning|Covering|Awarded|Signed|Granted) [^,.;£]{0,60},\s+)?"
 VALUE_FIRST = re.compile(r"^(?:Worth|Valued at|Estimated at|With a value of)\s+(?:about |around |up to |some )?$")
 TOLD_BEFORE_CONTRACT = re.compile(
     r"^[^,]{0,30},\s+(?:the|this|that|its)\s+(?:[\w-]+\s+){0,2}?(?:contracts?|deals?|extensions?|renewals?|"
     r"agreements?)\b",
     re.IGNORECASE,
 )  # "Worth £42 million, the extension keeps..."
-CONTRACT_AFTER_SUM = re.compile(
-    r"^(?:\s+[\w-]+){0,2}?\s+(?:contracts?|deals?|extensions?|renewals?|agreements?)\b", re.IGNORECASE
+CONTRACT_AFTER_SUM = re.compile(  # "Under the £64m contract", "The £4.62bn ($6.4bn) contract calls for"
+    r"^(?:\s*\([^()]{0,40}\))?(?:\s+[\w-]+){0,2}?\s+(?:contracts?|deals?|extensions?|renewals?|agreements?)\b",
+    re.IGNORECASE,
 )
 VALUE_WORDS = re.compile(
     r"\b(?:worth|valued|value|values|estimated at|total(?:s|ling|ing|led|ed)?|comes? to|amounts? to|costs?|turnover|"
