@@ -1717,9 +1717,14 @@ def sum_holders(token, sentence: Sentence) -> list:
     return [payer] if payer is not None else []
 
 
+def verb_over(token):
+    """The penalty's verb: the trigger itself when it is one, else the nearest verb above it."""
+    return next((t for t in [token, *token.ancestors] if t.pos_ in ("VERB", "AUX")), token.head)
+
+
 def imposed_by_a_buyer(token) -> bool:
     """ "Birmingham City Council has fined contractor Amey £50m": a buyer's penalty under its contract."""
-    verb = next((t for t in [token, *token.ancestors] if t.pos_ in ("VERB", "AUX")), token.head)
+    verb = verb_over(token)
     imposers = ([] if is_passive(verb) else kids(verb, "nsubj")) + objects_of(verb, "by")
     imposers += [o for obj in kids(verb, "dobj") for o in objects_of(obj, "by")]  # "fined £500,000 by the council"
     home_office = any(lemma(t) == "office" and any(c.lower_ == "home" for c in t.children) for t in imposers)
@@ -1752,7 +1757,7 @@ def charged_by_the_client(token) -> bool:
     """ "Michigan fined Aramark $200,000", "the state levied a fine against Aramark", "fined for poor performance":
     a state, a city or a country fining the supplier that works for it, or a penalty for how the contract's
     service performed, with no regulator or court named as the one who imposed it."""
-    verb = next((t for t in [token, *token.ancestors] if t.pos_ in ("VERB", "AUX")), token.head)
+    verb = verb_over(token)
     imposing = lemma(verb) in IMPOSE_VERBS | {"fine", "penalise", "penalize", "levy"} and not is_passive(verb)
     imposers = (kids(verb, "nsubj") if imposing else []) + objects_of(verb, "by")
     if token.pos_ == "NOUN":
