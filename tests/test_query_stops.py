@@ -47,6 +47,17 @@ def wait_until(condition, seconds: float) -> float:
     return time.monotonic() - start
 
 
+def open_files(pid: int) -> set[Path]:
+    """The files a process has open; one it closes while they are listed is left out."""
+    found = set()
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            found.add(Path(os.readlink(descriptor)))
+        except FileNotFoundError:
+            continue  # closed between the listing and the reading of its link
+    return found
+
+
 def start_query(engine, database_url: str, *command: str) -> subprocess.Popen:
     """`watchdog query FOREVER` in a process of its own, once its query is running."""
     sql = FOREVER[engine.dialect.name]
@@ -63,8 +74,7 @@ def start_query(engine, database_url: str, *command: str) -> subprocess.Popen:
         if engine.dialect.name == "postgresql":
             return bool(running_reader_queries(engine))
         database = Path(make_url(database_url).database).resolve()
-        open_files = Path(f"/proc/{process.pid}/fd").iterdir()
-        return any(open_file.resolve() == database for open_file in open_files)
+        return database in open_files(process.pid)
 
     wait_until(query_runs, STARTS_WITHIN)
     time.sleep(0.3)
